@@ -1,0 +1,32 @@
+"""labkit: the helper package of a course lab on deep networks for image classification.
+
+A notebook needs one line, ``import labkit as lk``, then::
+
+    size = lk.run_size()                       # LABKIT_SIZE: smoke, cpu or full
+    data = lk.load_data("mnist")               # real MNIST, split and normalised
+    model = lk.build_model("mlp", "mnist", depth=5, residual=True)
+    history = lk.fit(model, data, epochs=size.epochs_for("mlp"))
+    lk.evaluate(model, data.test)
+"""
+
+from .data import DATASETS, DataBundle, data_root, load_data
+from .device import default_device, describe_device
+from .errors import LabkitError
+from .experiments import Run, train_run
+from .gradients import GradientProbe, activation_stds, layer_gradients, weight_layers
+from .models import MODELS, build_model, count_parameters, count_weight_layers
+from .results import load_csv, load_json, save_csv, save_json
+from .sizes import RunSize, run_size
+from .summary import model_summary
+from .train import evaluate, fit, seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATASETS", "DataBundle", "data_root", "load_data",
+    "default_device", "describe_device", "LabkitError", "Run", "train_run",
+    "GradientProbe", "activation_stds", "layer_gradients", "weight_layers",
+    "MODELS", "build_model", "count_parameters", "count_weight_layers",
+    "load_csv", "load_json", "save_csv", "save_json", "RunSize", "run_size", "model_summary",
+    "evaluate", "fit", "seed_everything",
+]

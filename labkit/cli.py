@@ -1,0 +1,140 @@
+"""The command line: ``labkit train``, ``labkit summary`` (also ``python -m labkit``).
+
+Flags override the ``--config`` YAML file, which overrides the defaults.  Any
+bad input ends with exit code 2 and one line on stderr naming the bad value
+and the allowed ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import load_config
+from .errors import LabkitError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other labkit error."""
+
+    def error(self, message):
+        raise LabkitError(message)
+
+
+# flag -> (section, key) in the configuration
+_FLAG_KEYS = {
+    "model": ("model", "name"), "residual": ("model", "residual"), "depth": ("model", "depth"),
+    "width": ("model", "width"), "widths": ("model", "widths"), "norm": ("model", "norm"),
+    "dataset": ("dataset", "name"), "data": ("dataset", "root"), "batch_size": ("dataset", "batch_size"),
+    "train_images": ("dataset", "train_images"), "loader": ("dataset", "loader"),
+    "num_workers": ("dataset", "num_workers"), "download": ("dataset", "download"),
+    "epochs": ("training", "epochs"), "optimizer": ("training", "optimizer"), "lr": ("training", "lr"),
+    "weight_decay": ("training", "weight_decay"), "schedule": ("training", "schedule"),
+    "label_smoothing": ("training", "label_smoothing"), "early_stopping": ("training", "early_stopping"),
+    "checkpoint_every": ("training", "checkpoint_every"), "seed": ("training", "seed"),
+    "precision": ("training", "precision"), "compile": ("training", "compile"),
+}
+
+
+def _model_flags(parser):
+    parser.add_argument("--model", help="mlp, cnn, resnet, resnet20 ... resnet110, resnet18")
+    parser.add_argument("--dataset", help="mnist or cifar10")
+    twin = parser.add_mutually_exclusive_group()
+    twin.add_argument("--residual", dest="residual", action="store_const", const=True, help="with skips")
+    twin.add_argument("--plain", dest="residual", action="store_const", const=False, help="no skips")
+    parser.add_argument("--depth", type=int, help="MLP: Linear layers; CNN: blocks per stage; resnet: 6n+2")
+    parser.add_argument("--width", type=int, help="MLP hidden width; ResNet-18 first-stage channels")
+    parser.add_argument("--widths", type=int, nargs="+", help="CNN channels per stage")
+    parser.add_argument("--norm", help="MLP normalisation: batch or layer")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="labkit", description="Deep networks for image classification: the lab's tools.")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
+
+    train = commands.add_parser("train", help="train and test one model; results to --out")
+    train.add_argument("--config", help="YAML file with sections model, dataset, training")
+    _model_flags(train)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate (peak rate with onecycle)")
+    train.add_argument("--optimizer", help="sgd, adam or adamw")
+    train.add_argument("--schedule", help="onecycle, cosine, step, plateau or none")
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--label-smoothing", type=float)
+    train.add_argument("--early-stopping", type=int, metavar="EPOCHS", help="patience")
+    train.add_argument("--checkpoint-every", type=int, metavar="EPOCHS")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--train-images", type=int, help="use only this many training images")
+    train.add_argument("--loader", help="device (default) or classic (torch DataLoader)")
+    train.add_argument("--num-workers", type=int, help="classic loader workers (implies --loader classic)")
+    train.add_argument("--precision", help="auto, bf16 or fp32")
+    train.add_argument("--compile", action="store_const", const=True, help="torch.compile the model")
+    train.add_argument("--data", metavar="DIR", help="dataset folder (default: $LABKIT_DATA)")
+    train.add_argument("--download", action="store_const", const=True, help="download missing datasets")
+    train.add_argument("--size", help="run size: smoke, cpu or full (default: $LABKIT_SIZE)")
+    train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
+    train.add_argument("--out", metavar="DIR", default="runs/latest", help="where results go")
+    train.add_argument("--log", nargs="?", const="tensorboard", metavar="tensorboard|wandb",
+                       help="log curves and gradient norms (TensorBoard by default)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
+    _model_flags(summary)
+    summary.add_argument("--batch-size", type=int, default=1)
+    return parser
+
+
+def _flags_config(args) -> dict:
+    config = {"model": {}, "dataset": {}, "training": {}}
+    for flag, (section, key) in _FLAG_KEYS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            config[section][key] = value
+    if getattr(args, "num_workers", None) is not None and args.loader is None:
+        config["dataset"]["loader"] = "classic"
+    return config
+
+
+def _train(args) -> None:
+    from .experiments import train_run
+
+    base = load_config(args.config) if args.config else {}
+    flags = _flags_config(args)
+    config = {section: {**base.get(section, {}), **flags[section]} for section in ("model", "dataset", "training")}
+    run = train_run(config, args.out, size=args.size, log=args.log, progress=not args.quiet,
+                    device=args.device, resume=args.resume)
+    result = run.result
+    print(f"{result['config']['model']['name']} on {result['config']['dataset']['name']}: "
+          f"best validation accuracy {result['val_acc']:.4f}, test accuracy {result['test_acc']:.4f} "
+          f"on {result['test_images']} test images, {result['seconds']:.1f} s on {result['hardware']}; "
+          f"results in {args.out}")
+
+
+def _summary(args) -> None:
+    from .models import build_model
+    from .summary import model_summary
+
+    name, dataset = args.model or "mlp", args.dataset or "cifar10"
+    flags = _flags_config(args)["model"]
+    flags.pop("name", None)
+    model = build_model(name, dataset, **flags)
+    print(model_summary(model, dataset, batch_size=args.batch_size))
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code (0, or 2 for bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        {"train": _train, "summary": _summary}[args.command](args)
+    except LabkitError as error:
+        print(f"labkit: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("labkit: interrupted; finished work is saved (use --resume with --checkpoint-every)",
+              file=sys.stderr)
+        return 130
+    return 0

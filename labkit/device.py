@@ -1,0 +1,61 @@
+"""Where the computation runs, and in what precision.
+
+This is the only module that asks whether a GPU is present
+(``torch.cuda.is_available()`` -- note the parentheses: without them the
+function object itself is always "true").  Everything else asks here.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+__all__ = ["describe_device", "default_device", "has_cuda", "autocast_dtype", "loader_workers", "pin_memory"]
+
+
+def has_cuda() -> bool:
+    """True when a CUDA GPU can be used."""
+    return torch.cuda.is_available()
+
+
+def default_device(device: str | torch.device | None = None) -> torch.device:
+    """The device to train on: the one asked for, else the GPU if there is one, else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if has_cuda() else "cpu")
+
+
+def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
+    """The mixed-precision type for ``device``: bf16 on a CUDA GPU that supports it, else None (fp32).
+
+    ``precision`` is "auto", "bf16" or "fp32".
+    """
+    if precision == "fp32" or device.type != "cuda":
+        return None
+    if precision == "bf16" or torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def loader_workers(requested: int | None = None) -> int:
+    """Worker processes for a classic DataLoader, chosen from this machine's cores.
+
+    One core stays free for the training process itself; never more than 8.
+    """
+    if requested is not None:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(0, min(8, cores - 1))
+
+
+def pin_memory(device: torch.device) -> bool:
+    """Page-locked host memory speeds up copies to a GPU, and is useless without one."""
+    return device.type == "cuda"
+
+
+def describe_device(device: torch.device) -> str:
+    """Hardware in words, for results files: 'NVIDIA H100 80GB HBM3' or 'CPU, 2 cores'."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {loader_workers() + 1} cores, {torch.get_num_threads()} threads"

@@ -1,0 +1,67 @@
+"""Multi-layer perceptrons, plain or residual.
+
+``depth`` counts Linear layers: one from the pixels to the hidden width, then
+``depth - 2`` hidden layers, then one to the class scores.  The residual
+variant groups the hidden layers into blocks of two (the last block has one
+layer when ``depth - 2`` is odd) and adds the block's input to its output::
+
+    y = relu(F(x) + x)        F(x) = fc2(relu(fc1(x)))
+
+The identity skip has no weights, so the plain and the residual MLP of the same
+depth have exactly the same Linear layers and the same number of parameters.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "MLPBlock"]
+
+
+def _norm(kind: str | None, width: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm1d(width)
+    if kind == "layer":
+        return nn.LayerNorm(width)
+    return nn.Identity()
+
+
+class MLPBlock(nn.Module):
+    """One or two hidden Linear layers, with an identity skip when ``residual``."""
+
+    def __init__(self, width: int, layers: int = 2, residual: bool = False, norm: str | None = None):
+        super().__init__()
+        self.residual = residual
+        self.fc1 = nn.Linear(width, width)
+        self.norm1 = _norm(norm, width)
+        self.fc2 = nn.Linear(width, width) if layers == 2 else None
+        self.norm2 = _norm(norm, width) if layers == 2 else None
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.norm1(self.fc1(x))
+        if self.fc2 is not None:
+            out = self.norm2(self.fc2(self.relu(out)))
+        if self.residual:
+            out = out + x  # y = F(x) + x
+        return self.relu(out)
+
+
+class MLP(nn.Module):
+    """An image classifier that sees the image as one long vector of pixels."""
+
+    def __init__(self, in_features: int, num_classes: int, depth: int = 3, width: int = 256,
+                 residual: bool = False, norm: str | None = None):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.input = nn.Sequential(nn.Linear(in_features, width), _norm(norm, width), nn.ReLU())
+        hidden = depth - 2
+        self.blocks = nn.Sequential(*(
+            MLPBlock(width, layers=min(2, hidden - start), residual=residual, norm=norm)
+            for start in range(0, hidden, 2)
+        ))
+        self.output = nn.Linear(width, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.blocks(self.input(self.flatten(x))))

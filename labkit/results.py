@@ -1,0 +1,56 @@
+"""Saving and loading results as plain files: JSON for one run, CSV for tables.
+
+Every write goes to a temporary file that is then renamed, so a run killed
+mid-write leaves either the old file or the new one -- never half a file.
+No pickles: results are readable by any tool, and safe to load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["save_json", "load_json", "save_csv", "load_csv"]
+
+
+def _plain(value):
+    """Turn numbers that JSON cannot hold (NaN, tensors, numpy scalars) into plain ones."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _replace(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+    return path
+
+
+def save_json(data: dict, path) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    return _replace(Path(path), json.dumps(_plain(data), indent=2) + "\n")
+
+
+def load_json(path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def save_csv(table: pd.DataFrame, path) -> Path:
+    """Write a table as CSV, atomically."""
+    return _replace(Path(path), table.to_csv(index=False))
+
+
+def load_csv(path) -> pd.DataFrame:
+    return pd.read_csv(path)

@@ -1,0 +1,104 @@
+"""The run-size switch shared by every notebook, runner and the command line.
+
+``LABKIT_SIZE`` chooses how much work an experiment does:
+
+* ``smoke`` -- a few seconds per experiment; CI runs every notebook at this size.
+  Numbers are *not* meaningful, only that the code runs.
+* ``cpu``   -- minutes on a laptop; results are meaningful (MNIST well above 97 %).
+* ``full``  -- the reference results in ``assets/``; needs a GPU.
+
+It is read in one place, :func:`run_size`.  The default is ``full`` when a
+CUDA GPU is present, else ``cpu``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+from .device import has_cuda
+from .errors import LabkitError
+
+__all__ = ["RunSize", "SIZES", "run_size", "SIZE_VARIABLE"]
+
+SIZE_VARIABLE = "LABKIT_SIZE"
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """How much work one experiment does at a given size.
+
+    ``None`` for a number of images means "all of them".
+    """
+
+    name: str
+    train_images: dict  # dataset name -> number of training images (None: all)
+    val_images: int  # held out from the training set, seeded split
+    test_images: int | None  # None: the whole test set
+    epochs: dict  # model family ("mlp", "cnn", "resnet") -> epochs
+    batch_size: int
+    seeds: tuple
+    mlp_depths: tuple  # depths (Linear layers) of the MLP depth study
+    resnet_depths: tuple  # depths (6n+2) of the CIFAR-10 depth study
+    resnet18_width: int  # channels of ResNet-18's first stage (64 in the paper)
+
+    def epochs_for(self, family: str) -> int:
+        """Epochs for a model family: "mlp", "cnn" or "resnet"."""
+        return self.epochs[family]
+
+    def as_dict(self) -> dict:
+        """Plain data, for results files and tables."""
+        return asdict(self)
+
+
+SIZES = {
+    "smoke": RunSize(
+        name="smoke",
+        train_images={"mnist": 10_000, "cifar10": 5_000},
+        val_images=1_000,
+        test_images=1_000,
+        epochs={"mlp": 4, "cnn": 1, "resnet": 1},
+        batch_size=128,
+        seeds=(0,),
+        mlp_depths=(3, 10),
+        resnet_depths=(8, 14),
+        resnet18_width=8,
+    ),
+    "cpu": RunSize(
+        name="cpu",
+        train_images={"mnist": None, "cifar10": 20_000},
+        val_images=5_000,
+        test_images=None,
+        epochs={"mlp": 10, "cnn": 2, "resnet": 3},
+        batch_size=128,
+        seeds=(0, 1),
+        mlp_depths=(5, 10, 20, 30, 50, 100),
+        resnet_depths=(8, 14, 20),
+        resnet18_width=16,
+    ),
+    "full": RunSize(
+        name="full",
+        train_images={"mnist": None, "cifar10": None},
+        val_images=5_000,
+        test_images=None,
+        epochs={"mlp": 20, "cnn": 30, "resnet": 50},
+        batch_size=128,
+        seeds=(0, 1, 2),
+        mlp_depths=(5, 10, 20, 30, 50, 100),
+        resnet_depths=(20, 32, 44, 56),
+        resnet18_width=64,
+    ),
+}
+
+
+def run_size(name: str | None = None) -> RunSize:
+    """The run size: ``name`` if given, else ``$LABKIT_SIZE``, else the machine's default."""
+    if name is None:
+        name = os.environ.get(SIZE_VARIABLE, "").strip().lower() or None
+    if name is None:
+        name = "full" if has_cuda() else "cpu"
+    if name not in SIZES:
+        raise LabkitError(
+            f"unknown run size {name!r}; choose one of 'smoke', 'cpu', 'full' (set with {SIZE_VARIABLE})"
+        )
+    return SIZES[name]

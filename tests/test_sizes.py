@@ -1,0 +1,40 @@
+import pytest
+
+from labkit import LabkitError, run_size
+from labkit.sizes import SIZES
+
+
+def test_environment_variable_chooses_the_size(monkeypatch):
+    monkeypatch.setenv("LABKIT_SIZE", "cpu")
+    assert run_size().name == "cpu"
+    monkeypatch.setenv("LABKIT_SIZE", " Smoke ")
+    assert run_size().name == "smoke"
+
+
+def test_argument_beats_environment(monkeypatch):
+    monkeypatch.setenv("LABKIT_SIZE", "cpu")
+    assert run_size("full").name == "full"
+
+
+def test_default_depends_on_the_gpu(monkeypatch):
+    monkeypatch.delenv("LABKIT_SIZE", raising=False)
+    monkeypatch.setattr("labkit.sizes.has_cuda", lambda: False)
+    assert run_size().name == "cpu"
+    monkeypatch.setattr("labkit.sizes.has_cuda", lambda: True)
+    assert run_size().name == "full"
+
+
+def test_unknown_size_names_value_and_choices(monkeypatch):
+    monkeypatch.setenv("LABKIT_SIZE", "huge")
+    with pytest.raises(LabkitError) as error:
+        run_size()
+    message = str(error.value)
+    assert "'huge'" in message and all(f"'{s}'" in message for s in ("smoke", "cpu", "full"))
+
+
+def test_sizes_grow_from_smoke_to_full():
+    smoke, cpu, full = SIZES["smoke"], SIZES["cpu"], SIZES["full"]
+    for family in ("mlp", "cnn", "resnet"):
+        assert smoke.epochs_for(family) <= cpu.epochs_for(family) <= full.epochs_for(family)
+    assert len(smoke.seeds) <= len(cpu.seeds) <= len(full.seeds)
+    assert all((d - 2) % 6 == 0 for s in SIZES.values() for d in s.resnet_depths)
