@@ -25,6 +25,7 @@ class ModelSpec:
     family: str  # "mlp", "cnn" or "resnet": decides the run size's epochs
     defaults: dict  # option name -> default value (its type is the allowed type)
     choices: dict  # option name -> allowed values, where only some are allowed
+    per_dataset: dict = None  # dataset -> defaults that differ for it
 
 
 def _mlp(info, depth, width, residual, norm):
@@ -47,7 +48,9 @@ def _resnet18(info, width, residual):
 MODELS = {
     "mlp": ModelSpec("mlp", {"depth": 3, "width": 256, "residual": False, "norm": None},
                      {"norm": (None, "batch", "layer")}),
-    "cnn": ModelSpec("cnn", {"widths": (32, 64, 128), "depth": 1, "residual": False}, {}),
+    # MNIST is easy: a CNN with half the channels (a quarter of the work) reaches 99 %.
+    "cnn": ModelSpec("cnn", {"widths": (32, 64, 128), "depth": 1, "residual": False}, {},
+                     {"mnist": {"widths": (16, 32, 64)}}),
     "resnet": ModelSpec("resnet", {"depth": 20, "residual": True}, {}),
     **{f"resnet{d}": ModelSpec("resnet", {"depth": d, "residual": True}, {}) for d in (20, 32, 44, 56, 110)},
     "resnet18": ModelSpec("resnet", {"width": 64, "residual": True}, {}),
@@ -74,9 +77,9 @@ def _check_option(name: str, key: str, value, spec: ModelSpec):
         wanted = "a list of positive integers"
     elif isinstance(default, bool):
         ok, wanted = isinstance(value, bool), "true or false"
-    else:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-        wanted = "a positive integer"
+    else:  # depth may be 0 (a CNN without blocks); its minimum is checked per model
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= (0 if key == "depth" else 1)
+        wanted = "a whole number" if key == "depth" else "a positive integer"
     if not ok:
         raise LabkitError(f"option {key!r} of model {name!r} must be {wanted}, got {value!r}")
     return value
@@ -101,7 +104,7 @@ def build_model(name: str, dataset: str = "cifar10", **options) -> nn.Module:
     info = DATASETS[check_choice("dataset", dataset, DATASETS)]
     if name.startswith("resnet") and name != "resnet18" and name != "resnet" and "depth" in options:
         raise LabkitError(f"model {name!r} has a fixed depth; use model 'resnet' with depth={options['depth']!r}")
-    settings = dict(spec.defaults)
+    settings = {**spec.defaults, **(spec.per_dataset or {}).get(dataset, {})}
     settings.update({key: _check_option(name, key, value, spec) for key, value in options.items()})
     if "depth" in settings:
         _check_depth(name, spec.family, settings["depth"])
