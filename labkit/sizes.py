@@ -41,6 +41,8 @@ class RunSize:
     mlp_depths: tuple  # depths (Linear layers) of the MLP depth study
     resnet_depths: tuple  # depths (6n+2) of the CIFAR-10 depth study
     resnet18_width: int  # channels of ResNet-18's first stage (64 in the paper)
+    study_mlp_width: int  # hidden width of the MLPs of the depth study
+    study_train_images: dict  # dataset -> training images of the depth studies (None: all)
 
     def epochs_for(self, family: str) -> int:
         """Epochs for a model family: "mlp", "cnn" or "resnet"."""
@@ -63,6 +65,8 @@ SIZES = {
         mlp_depths=(3, 10),
         resnet_depths=(8, 14),
         resnet18_width=8,
+        study_mlp_width=32,
+        study_train_images={"mnist": 2_000, "cifar10": 1_000},
     ),
     "cpu": RunSize(
         name="cpu",
@@ -75,6 +79,8 @@ SIZES = {
         mlp_depths=(5, 10, 20, 30, 50, 100),
         resnet_depths=(8, 14, 20),
         resnet18_width=16,
+        study_mlp_width=128,
+        study_train_images={"mnist": 10_000, "cifar10": 5_000},
     ),
     "full": RunSize(
         name="full",
@@ -87,6 +93,8 @@ SIZES = {
         mlp_depths=(5, 10, 20, 30, 50, 100),
         resnet_depths=(20, 32, 44, 56),
         resnet18_width=64,
+        study_mlp_width=256,
+        study_train_images={"mnist": None, "cifar10": None},
     ),
 }
 

@@ -1,0 +1,161 @@
+"""Figures of a depth study: accuracy against depth, curves, gradient flow, activations.
+
+Each takes the table returned by ``labkit.studies.run_depth_study`` / ``load_study``,
+whose ``attrs["runs"]`` holds every run's saved result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ..studies import summarise
+
+__all__ = [
+    "plot_accuracy_vs_depth", "plot_depth_curves", "plot_gradient_flow", "plot_gradient_heatmap",
+    "plot_gradient_magnitude", "plot_activation_stds", "save_study_figures",
+]
+
+VARIANT = {False: "plain", True: "residual"}
+COLOURS = {False: "tab:red", True: "tab:blue"}
+
+
+def _runs(table: pd.DataFrame) -> list:
+    return list(table.attrs["runs"].values())
+
+
+def _first_seed(table, depth, residual) -> dict:
+    runs = [r for r in _runs(table) if r["depth"] == depth and r["residual"] == residual]
+    return min(runs, key=lambda r: r["seed"])
+
+
+def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
+    """Accuracy against depth, plain vs residual, mean ± std over seeds."""
+    summary = summarise(table)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for residual, rows in summary.groupby("residual"):
+        ax.errorbar(rows.depth, rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0),
+                    marker="o", capsize=4, color=COLOURS[residual], label=VARIANT[residual])
+    seeds = int(summary.seeds.max())
+    images = int(table.test_images.iloc[0]) if metric.startswith("test") else None
+    ax.set(xlabel="depth (weight layers)", ylabel=metric.replace("_", " "),
+           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}: {seeds} seed(s)"
+           + (f", {images} test images" if images else ""))
+    ax.set_xticks(sorted(summary.depth.unique()))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_depth_curves(table: pd.DataFrame, metric: str = "val_loss"):
+    """Validation loss (or another history column) per epoch for every depth; plain left, residual right."""
+    depths = sorted(table.depth.unique())
+    colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, residual in zip(axes, (False, True)):
+        for depth in depths:
+            histories = [pd.DataFrame(r["history"]) for r in _runs(table)
+                         if r["depth"] == depth and r["residual"] == residual]
+            if histories:
+                mean = pd.concat(histories).groupby("epoch")[metric].mean()
+                ax.plot(mean.index, mean.values, color=colours[depth], label=f"depth {depth}", marker=".")
+        ax.set(title=VARIANT[residual], xlabel="epoch", ylabel=metric.replace("_", " "))
+        if "loss" in metric:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_flow(table: pd.DataFrame, epoch: int = 0, depths=None):
+    """Gradient norm of every layer, first layer left, at one epoch (0 = initialisation); log scale."""
+    depths = depths or sorted(table.depth.unique())
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
+    for ax, residual in zip(axes, (False, True)):
+        for depth in depths:
+            grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+            grads = grads[grads.epoch == epoch]
+            ax.plot(grads.depth, grads.grad_norm.clip(lower=1e-30), color=colours[depth], label=f"depth {depth}")
+        ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="gradient norm",
+               title=f"{VARIANT[residual]}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_heatmap(table: pd.DataFrame, depth: int | None = None):
+    """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
+    depth = depth or int(table.depth.max())
+    fig, axes = plt.subplots(1, 2, figsize=(12, max(4, depth * 0.06 + 2)))
+    for ax, residual in zip(axes, (False, True)):
+        grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+        grid = grads.pivot(index="depth", columns="epoch", values="grad_norm")
+        sns.heatmap(np.log10(grid.clip(lower=1e-30)), ax=ax, cmap="magma", cbar_kws={"label": "log10 gradient norm"})
+        ax.set(title=f"{VARIANT[residual]}, depth {depth}", xlabel="epoch (0 = initialisation)",
+               ylabel="layer (1 = input side)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):
+    """Gradient norm of one layer (default: the first) through training, for every depth."""
+    depths = sorted(table.depth.unique())
+    colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for depth in depths:
+        for residual in (False, True):
+            grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+            grads = grads[grads.depth == layer]
+            ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
+                    linestyle="-" if residual else "--", label=f"{VARIANT[residual]} {depth}")
+    ax.set(yscale="log", xlabel="epoch (0 = initialisation)", ylabel=f"gradient norm of layer {layer}",
+           title="solid: residual, dashed: plain")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activation_stds(table: pd.DataFrame, when: str = "final", depths=None):
+    """Standard deviation of each layer's output, plain vs residual (He et al. 2016, Fig. 7)."""
+    depths = depths or sorted(table.depth.unique())[-2:]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for depth in depths:
+        for residual in (False, True):
+            stds = pd.DataFrame(_first_seed(table, depth, residual)["activations"][when])
+            ax.plot(stds.depth, stds.activation_std, color=COLOURS[residual],
+                    linestyle="-" if depth == max(depths) else ":", label=f"{VARIANT[residual]} {depth}")
+    ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
+           title=f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def save_study_figures(table: pd.DataFrame, out) -> list:
+    """Write every depth-study figure as PNG into ``out/figures``; return the paths."""
+    folder = Path(out) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "accuracy_vs_depth": plot_accuracy_vs_depth(table),
+        "val_loss_curves": plot_depth_curves(table),
+        "gradient_flow_init": plot_gradient_flow(table, epoch=0),
+        "gradient_heatmap": plot_gradient_heatmap(table),
+        "gradient_magnitude": plot_gradient_magnitude(table),
+        "activation_stds": plot_activation_stds(table),
+    }
+    paths = []
+    for name, fig in figures.items():
+        paths.append(folder / f"{name}.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths

@@ -1,0 +1,3 @@
+"""Figures of single training runs (filled in with the course notebooks)."""
+
+__all__ = []

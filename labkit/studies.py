@@ -1,0 +1,169 @@
+"""Studies: a grid of training runs, each saved the moment it ends.
+
+The depth study asks how plain and residual networks behave as they get
+deeper.  Its grid is (depth x plain/residual x seed) for one model family on
+one dataset; everything else -- data, optimiser, epochs, width -- is held
+equal, and each plain/residual pair has the same weight layers and parameters.
+
+A run's result (history, final loss and accuracy on train/val/test, epochs
+run, per-layer gradient norms on a fixed probe batch, activation statistics)
+is one JSON file in ``out/runs/``, written atomically.  Running a study again
+skips every run whose file exists, so a study killed at any moment loses at
+most the run in flight; ``load_study`` reads what is there without training.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data import load_data
+from .device import default_device, describe_device
+from .errors import LabkitError, check_choice, check_positive
+from .gradients import GradientProbe, activation_stds
+from .models import build_model, count_parameters, count_weight_layers
+from .results import load_json, save_csv, save_json
+from .sizes import run_size
+from .train import evaluate, fit, seed_everything
+
+__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "summarise", "run_key"]
+
+FAMILIES = {"mlp": "mnist", "resnet": "cifar10"}  # model family -> its usual dataset
+
+
+@dataclass
+class DepthStudy:
+    """What a depth study trains.  ``None`` fields come from the run size."""
+
+    family: str = "mlp"
+    dataset: str | None = None
+    depths: tuple | None = None
+    seeds: int | None = None  # number of seeds: 0, 1, ..., seeds - 1
+    epochs: int | None = None
+    width: int | None = None  # MLP width (ResNets have the paper's widths)
+    train_images: int | None = ...
+    optimizer: str = "sgd"
+    lr: float | None = None
+
+    def resolved(self, size=None) -> DepthStudy:
+        """This study with every ``None`` filled in from the run size, checked."""
+        sizes = run_size(size)
+        check_choice("model family", self.family, FAMILIES)
+        dataset = self.dataset or FAMILIES[self.family]
+        depths = tuple(self.depths or (sizes.mlp_depths if self.family == "mlp" else sizes.resnet_depths))
+        study = DepthStudy(
+            family=self.family, dataset=dataset, depths=depths,
+            seeds=self.seeds if self.seeds is not None else len(sizes.seeds),
+            epochs=self.epochs if self.epochs is not None else sizes.epochs_for(self.family),
+            width=self.width if self.width is not None else sizes.study_mlp_width,
+            train_images=sizes.study_train_images[dataset] if self.train_images is ... else self.train_images,
+            optimizer=self.optimizer, lr=self.lr,
+        )
+        check_positive("seeds", study.seeds)
+        check_positive("epochs", study.epochs)
+        for depth in depths:  # the registry checks each depth against the family's minimum
+            build_model(study.family, dataset, depth=depth, **study.model_options(True))
+        return study
+
+    def model_options(self, residual: bool) -> dict:
+        return {"residual": residual, **({"width": self.width} if self.family == "mlp" else {})}
+
+    def grid(self):
+        """Every run as (depth, residual, seed); seed outermost, so one seed's picture is complete first."""
+        return [(d, r, s) for s in range(self.seeds) for d in self.depths for r in (False, True)]
+
+
+def run_key(depth: int, residual: bool, seed: int) -> str:
+    return f"depth{depth:03d}-{'residual' if residual else 'plain'}-seed{seed}"
+
+
+def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -> dict:
+    seed_everything(seed)
+    model = build_model(study.family, study.dataset, depth=depth, **study.model_options(residual))
+    model.to(device)
+    probe_images, probe_labels = data.sample("val", 256)
+    probe = GradientProbe(probe_images, probe_labels)
+    probe.measure(0, model)  # at initialisation
+    activations_at_init = activation_stds(model, probe_images)
+    began = time.perf_counter()
+    history = fit(model, data, epochs=study.epochs, optimizer=study.optimizer, lr=study.lr, seed=seed,
+                  device=device, callbacks=[probe], progress=progress, restore_best=False)
+    seconds = time.perf_counter() - began
+    final = {split: evaluate(model, getattr(data, split), device=device) for split in ("train", "val", "test")}
+    return {
+        "key": run_key(depth, residual, seed), "family": study.family, "dataset": study.dataset,
+        "depth": depth, "residual": residual, "seed": seed, "width": study.width if study.family == "mlp" else None,
+        "weight_layers": count_weight_layers(model), "parameters": count_parameters(model),
+        "epochs": study.epochs, "epochs_run": len(history), "optimizer": study.optimizer,
+        "train_loss": final["train"]["loss"], "train_acc": final["train"]["accuracy"],
+        "val_loss": final["val"]["loss"], "val_acc": final["val"]["accuracy"],
+        "test_loss": final["test"]["loss"], "test_acc": final["test"]["accuracy"],
+        "images": data.counts, "test_images": final["test"]["images"],
+        "seconds": seconds, "hardware": describe_device(device), "torch": torch.__version__,
+        "history": history.to_dict("records"),
+        "gradients": probe.history.to_dict("records"),
+        "activations": {"init": activations_at_init.to_dict("records"),
+                        "final": activation_stds(model, probe_images).to_dict("records")},
+    }
+
+
+def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True) -> pd.DataFrame:
+    """Train every run of ``study`` not yet saved in ``out/runs/``; return the summary table.
+
+    The summary (one row per run) is also written to ``out/summary.csv``.
+    """
+    study = study.resolved(size)
+    out, device = Path(out), default_device(device)
+    settings = {k: v for k, v in vars(study).items()}
+    saved = out / "study.json"
+    if saved.exists() and load_json(saved)["study"] != _plain(settings):
+        raise LabkitError(f"{out} holds a study with other settings ({load_json(saved)['study']}); "
+                          "use another --out folder, or the same settings to resume it")
+    save_json({"study": settings, "size": run_size(size).name}, saved)
+    todo = [run for run in study.grid() if not (out / "runs" / f"{run_key(*run)}.json").exists()]
+    if todo:
+        data = load_data(study.dataset, size=size, train_images=study.train_images, device=device)
+        for number, (depth, residual, seed) in enumerate(todo, start=1):
+            if progress:
+                print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, "
+                      f"{'residual' if residual else 'plain'}, seed {seed}", flush=True)
+            result = _one_run(study, data, depth, residual, seed, device, progress)
+            save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
+    return load_study(out)
+
+
+def _plain(settings: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+
+
+def load_study(out) -> pd.DataFrame:
+    """The summary table of every saved run in ``out/runs/`` (no training); also written to summary.csv.
+
+    The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files.
+    """
+    files = sorted(Path(out, "runs").glob("*.json"))
+    if not files:
+        raise LabkitError(f"no saved runs in {Path(out, 'runs')}; run the study first")
+    runs = {f.stem: load_json(f) for f in files}
+    columns = ["family", "dataset", "depth", "residual", "seed", "weight_layers", "parameters", "epochs_run",
+               "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "test_images", "seconds"]
+    table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])
+    table = table.sort_values(["depth", "residual", "seed"]).reset_index(drop=True)
+    save_csv(table, Path(out) / "summary.csv")
+    table.attrs["runs"] = runs
+    return table
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds, one row per (depth, plain/residual)."""
+    grouped = table.groupby(["depth", "residual"])
+    summary = grouped[["train_acc", "val_acc", "test_acc", "train_loss", "test_loss"]].agg(["mean", "std"])
+    summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
+    summary["seeds"] = grouped.size()
+    summary["parameters"] = grouped.parameters.first()
+    summary["weight_layers"] = grouped.weight_layers.first()
+    return summary.reset_index()
