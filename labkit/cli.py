@@ -1,4 +1,4 @@
-"""The command line: ``labkit train``, ``labkit summary`` (also ``python -m labkit``).
+"""The command line: ``labkit train``, ``labkit study depth``, ``labkit summary`` (or ``python -m labkit``).
 
 Flags override the ``--config`` YAML file, which overrides the defaults.  Any
 bad input ends with exit code 2 and one line on stderr naming the bad value
@@ -82,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="log curves and gradient norms (TensorBoard by default)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    study = commands.add_parser("study", help="run (or re-plot) a study; results and figures to --out")
+    kinds = study.add_subparsers(dest="study", parser_class=_Parser, required=True)
+    depth = kinds.add_parser("depth", help="plain vs residual networks as depth grows")
+    depth.add_argument("--family", default="mlp", help="mlp (on MNIST) or resnet (CIFAR ResNet, on CIFAR-10)")
+    depth.add_argument("--dataset", help="mnist or cifar10 (default: the family's own)")
+    depth.add_argument("--depths", type=int, nargs="+", help="default: the run size's")
+    depth.add_argument("--epochs", type=int)
+    depth.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
+    depth.add_argument("--width", type=int, help="MLP width")
+    depth.add_argument("--train-images", type=int)
+    depth.add_argument("--batch-size", type=int)
+    depth.add_argument("--optimizer", default="sgd")
+    depth.add_argument("--lr", type=float)
+    depth.add_argument("--size", help="run size: smoke, cpu or full (default: $LABKIT_SIZE)")
+    depth.add_argument("--device")
+    depth.add_argument("--out", metavar="DIR", required=True)
+    depth.add_argument("--load", action="store_true", help="only re-plot the saved results; train nothing")
+    depth.add_argument("--shard", default="0/1", metavar="I/N", help="train only every N-th run, from the I-th")
+    depth.add_argument("--quiet", action="store_true")
+
     summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
     _model_flags(summary)
     summary.add_argument("--batch-size", type=int, default=1)
@@ -114,6 +134,31 @@ def _train(args) -> None:
           f"results in {args.out}")
 
 
+def _shard(text: str) -> tuple:
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit()):
+        raise LabkitError(f"shard {text!r} is not allowed; use I/N with 0 <= I < N, e.g. 0/4")
+    return int(index), int(count)
+
+
+def _study(args) -> None:
+    from .plots import save_study_figures
+    from .studies import DepthStudy, load_study, run_depth_study, summarise
+
+    if args.load:
+        table = load_study(args.out)
+    else:
+        options = {key: getattr(args, key) for key in ("dataset", "depths", "epochs", "seeds", "width", "lr")}
+        if args.train_images is not None:
+            options["train_images"] = args.train_images
+        study = DepthStudy(family=args.family, optimizer=args.optimizer, batch_size=args.batch_size, **options)
+        table = run_depth_study(study, args.out, size=args.size, device=args.device, progress=not args.quiet,
+                                shard=_shard(args.shard))
+    figures = save_study_figures(table, args.out)
+    print(summarise(table).round(4).to_string(index=False))
+    print(f"{len(table)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
+
+
 def _summary(args) -> None:
     from .models import build_model
     from .summary import model_summary
@@ -129,7 +174,7 @@ def main(argv=None) -> int:
     """Run the command line; return the exit code (0, or 2 for bad input)."""
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "summary": _summary}[args.command](args)
+        {"train": _train, "study": _study, "summary": _summary}[args.command](args)
     except LabkitError as error:
         print(f"labkit: error: {error}", file=sys.stderr)
         return 2

@@ -43,6 +43,9 @@ class RunSize:
     resnet18_width: int  # channels of ResNet-18's first stage (64 in the paper)
     study_mlp_width: int  # hidden width of the MLPs of the depth study
     study_train_images: dict  # dataset -> training images of the depth studies (None: all)
+    study_epochs: dict  # family ("mlp", "resnet") -> epochs of each depth-study run
+    study_seeds: dict  # family -> seeds of the depth study
+    study_batch: dict  # family -> (batch size, SGD learning rate) of the depth study
 
     def epochs_for(self, family: str) -> int:
         """Epochs for a model family: "mlp", "cnn" or "resnet"."""
@@ -67,6 +70,9 @@ SIZES = {
         resnet18_width=8,
         study_mlp_width=32,
         study_train_images={"mnist": 2_000, "cifar10": 1_000},
+        study_epochs={"mlp": 2, "resnet": 1},
+        study_seeds={"mlp": 1, "resnet": 1},
+        study_batch={"mlp": (128, 0.1), "resnet": (128, 0.1)},
     ),
     "cpu": RunSize(
         name="cpu",
@@ -81,6 +87,9 @@ SIZES = {
         resnet18_width=16,
         study_mlp_width=128,
         study_train_images={"mnist": 10_000, "cifar10": 5_000},
+        study_epochs={"mlp": 10, "resnet": 4},
+        study_seeds={"mlp": 2, "resnet": 1},
+        study_batch={"mlp": (128, 0.1), "resnet": (128, 0.1)},
     ),
     "full": RunSize(
         name="full",
@@ -95,6 +104,10 @@ SIZES = {
         resnet18_width=64,
         study_mlp_width=256,
         study_train_images={"mnist": None, "cifar10": None},
+        study_epochs={"mlp": 20, "resnet": 30},
+        study_seeds={"mlp": 3, "resnet": 2},
+        # 4x the batch and 2x the peak rate: 4x fewer steps keep 16 ResNet runs within a GPU session
+        study_batch={"mlp": (128, 0.1), "resnet": (512, 0.2)},
     ),
 }
 

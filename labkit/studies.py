@@ -46,8 +46,9 @@ class DepthStudy:
     epochs: int | None = None
     width: int | None = None  # MLP width (ResNets have the paper's widths)
     train_images: int | None = ...
+    batch_size: int | None = None
     optimizer: str = "sgd"
-    lr: float | None = None
+    lr: float | None = None  # None: the run size's rate for this family (SGD), or Adam's default
 
     def resolved(self, size=None) -> DepthStudy:
         """This study with every ``None`` filled in from the run size, checked."""
@@ -57,12 +58,14 @@ class DepthStudy:
         depths = tuple(self.depths or (sizes.mlp_depths if self.family == "mlp" else sizes.resnet_depths))
         study = DepthStudy(
             family=self.family, dataset=dataset, depths=depths,
-            seeds=self.seeds if self.seeds is not None else len(sizes.seeds),
-            epochs=self.epochs if self.epochs is not None else sizes.epochs_for(self.family),
+            seeds=self.seeds if self.seeds is not None else sizes.study_seeds[self.family],
+            epochs=self.epochs if self.epochs is not None else sizes.study_epochs[self.family],
             width=self.width if self.width is not None else sizes.study_mlp_width,
             train_images=sizes.study_train_images[dataset] if self.train_images is ... else self.train_images,
-            optimizer=self.optimizer, lr=self.lr,
+            batch_size=self.batch_size or sizes.study_batch[self.family][0], optimizer=self.optimizer,
+            lr=self.lr if self.lr is not None or self.optimizer != "sgd" else sizes.study_batch[self.family][1],
         )
+        check_positive("batch size", study.batch_size)
         check_positive("seeds", study.seeds)
         check_positive("epochs", study.epochs)
         for depth in depths:  # the registry checks each depth against the family's minimum
@@ -98,7 +101,8 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -
         "key": run_key(depth, residual, seed), "family": study.family, "dataset": study.dataset,
         "depth": depth, "residual": residual, "seed": seed, "width": study.width if study.family == "mlp" else None,
         "weight_layers": count_weight_layers(model), "parameters": count_parameters(model),
-        "epochs": study.epochs, "epochs_run": len(history), "optimizer": study.optimizer,
+        "epochs": study.epochs, "epochs_run": len(history), "optimizer": study.optimizer, "lr": study.lr,
+        "batch_size": study.batch_size,
         "train_loss": final["train"]["loss"], "train_acc": final["train"]["accuracy"],
         "val_loss": final["val"]["loss"], "val_acc": final["val"]["accuracy"],
         "test_loss": final["test"]["loss"], "test_acc": final["test"]["accuracy"],
@@ -111,11 +115,17 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -
     }
 
 
-def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True) -> pd.DataFrame:
+def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True,
+                    shard=(0, 1)) -> pd.DataFrame:
     """Train every run of ``study`` not yet saved in ``out/runs/``; return the summary table.
 
     The summary (one row per run) is also written to ``out/summary.csv``.
+    ``shard=(i, n)`` trains only every n-th run of the grid, starting at the i-th, so n
+    processes (on one GPU, say) can share a study: each run has its own file.
     """
+    index, count = shard
+    if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
+        raise LabkitError(f"shard {index}/{count} is not allowed; use i/n with 0 <= i < n, e.g. 0/4")
     study = study.resolved(size)
     out, device = Path(out), default_device(device)
     settings = {k: v for k, v in vars(study).items()}
@@ -124,9 +134,11 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
         raise LabkitError(f"{out} holds a study with other settings ({load_json(saved)['study']}); "
                           "use another --out folder, or the same settings to resume it")
     save_json({"study": settings, "size": run_size(size).name}, saved)
-    todo = [run for run in study.grid() if not (out / "runs" / f"{run_key(*run)}.json").exists()]
+    mine = study.grid()[index::count]
+    todo = [run for run in mine if not (out / "runs" / f"{run_key(*run)}.json").exists()]
     if todo:
-        data = load_data(study.dataset, size=size, train_images=study.train_images, device=device)
+        data = load_data(study.dataset, size=size, train_images=study.train_images, batch_size=study.batch_size,
+                         device=device)
         for number, (depth, residual, seed) in enumerate(todo, start=1):
             if progress:
                 print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, "

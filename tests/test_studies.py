@@ -1,0 +1,100 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from labkit import LabkitError, load_study, run_depth_study, summarise
+from labkit.cli import main
+from labkit.plots import save_study_figures
+from labkit.studies import DepthStudy, run_key
+
+TINY = DepthStudy(family="mlp", depths=(3, 6), seeds=1, epochs=2, width=16, train_images=300)
+
+
+def test_a_study_saves_one_file_per_run_and_skips_finished_ones(data_dir, tmp_path):
+    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)
+    assert len(table) == 4 and set(zip(table.depth, table.residual)) == {(3, False), (3, True), (6, False), (6, True)}
+    files = sorted((tmp_path / "runs").glob("*.json"))
+    assert [f.stem for f in files] == sorted(run_key(d, r, 0) for d in (3, 6) for r in (False, True))
+    result = json.loads(files[0].read_text())
+    assert {"history", "gradients", "activations", "test_acc", "test_images", "epochs_run"} <= set(result)
+    assert {row["epoch"] for row in result["gradients"]} == {0, 1, 2}  # initialisation, then each epoch
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    again = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # nothing left to do
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
+    assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
+
+
+def test_twins_in_a_study_have_equal_layers_and_parameters(data_dir, tmp_path):
+    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)
+    for _, pair in table.groupby("depth"):
+        assert pair.parameters.nunique() == 1 and pair.weight_layers.nunique() == 1
+    assert sorted(table.weight_layers.unique()) == [3, 6]
+
+
+def test_summary_and_figures(data_dir, tmp_path):
+    table = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=16, train_images=200),
+                            tmp_path, device="cpu", progress=False)
+    summary = summarise(table)
+    assert list(summary.seeds) == [2, 2] and "test_acc_std" in summary
+    paths = save_study_figures(table, tmp_path)
+    assert len(paths) == 6 and all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_other_settings_in_the_same_folder_are_refused(data_dir, tmp_path):
+    run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100),
+                    tmp_path, device="cpu", progress=False)
+    with pytest.raises(LabkitError, match="other settings"):
+        run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=2, width=8, train_images=100),
+                        tmp_path, device="cpu", progress=False)
+
+
+def test_bad_study_requests():
+    with pytest.raises(LabkitError, match="'cnn'.*'mlp', 'resnet'"):
+        DepthStudy(family="cnn").resolved()
+    with pytest.raises(LabkitError, match="depth 1 is below"):
+        DepthStudy(family="mlp", depths=(1, 5)).resolved()
+    with pytest.raises(LabkitError, match="6n \\+ 2"):
+        DepthStudy(family="resnet", depths=(20, 21)).resolved()
+
+
+def test_load_without_results_is_a_clear_error(tmp_path, capsys):
+    assert main(["study", "depth", "--out", str(tmp_path), "--load"]) == 2
+    assert "no saved runs" in capsys.readouterr().err
+
+
+def test_a_killed_study_restarts_and_ends_with_every_run_exactly_once(data_dir, tmp_path):
+    command = [sys.executable, "-m", "labkit", "study", "depth", "--family", "mlp", "--depths", "3", "4", "5",
+               "--seeds", "1", "--epochs", "2", "--width", "16", "--train-images", "300", "--out", str(tmp_path),
+               "--device", "cpu", "--quiet"]
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(runs.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # no chance to clean up
+    process.wait()
+    before = {f.name: f.stat().st_mtime_ns for f in runs.glob("*.json")}
+    assert 2 <= len(before) < 6, "the study should have been killed part-way"
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    names = sorted(f.name for f in runs.iterdir())
+    assert names == sorted(f"{run_key(d, r, 0)}.json" for d in (3, 4, 5) for r in (False, True))  # no .tmp left
+    assert all((runs / n).stat().st_mtime_ns == t for n, t in before.items())  # finished runs not redone
+    table = load_study(tmp_path)
+    assert len(table) == 6 and not table.duplicated(["depth", "residual", "seed"]).any()
+    assert (tmp_path / "figures" / "accuracy_vs_depth.png").exists()
+
+
+def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
+    study = DepthStudy(family="mlp", depths=(3, 4), seeds=1, epochs=1, width=8, train_images=100)
+    first = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(0, 2))
+    assert len(first) == 2 and list(first.residual) == [False, False]  # grid order: plain, residual, ...
+    both = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(1, 2))
+    assert len(both) == 4
+    with pytest.raises(LabkitError, match="shard 2/2"):
+        run_depth_study(study, tmp_path, shard=(2, 2))
