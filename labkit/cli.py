@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .config import load_config
 from .errors import LabkitError
@@ -143,6 +144,7 @@ def _shard(text: str) -> tuple:
 
 def _study(args) -> None:
     from .plots import save_study_figures
+    from .results import save_csv
     from .studies import DepthStudy, load_study, run_depth_study, summarise
 
     if args.load:
@@ -154,6 +156,7 @@ def _study(args) -> None:
         study = DepthStudy(family=args.family, optimizer=args.optimizer, batch_size=args.batch_size, **options)
         table = run_depth_study(study, args.out, size=args.size, device=args.device, progress=not args.quiet,
                                 shard=_shard(args.shard))
+    save_csv(table, Path(args.out) / "summary.csv")
     figures = save_study_figures(table, args.out)
     print(summarise(table).round(4).to_string(index=False))
     print(f"{len(table)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")

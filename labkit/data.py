@@ -32,6 +32,7 @@ __all__ = [
     "DataBundle",
     "DeviceLoader",
     "CIFAR10Rebuilt",
+    "channel_stats",
     "data_root",
     "load_data",
     "load_images",
@@ -300,6 +301,12 @@ class DataBundle:
         """``uint8`` images -> the normalised floats the networks see."""
         x = images.float().div(255)
         return (x - self.mean.view(1, -1, 1, 1)) / self.std.view(1, -1, 1, 1)
+
+    def plain_loader(self, split: str) -> DeviceLoader:
+        """All images of a split in order, never augmented: to measure accuracy on the training set."""
+        check_choice("split", split, self.images)
+        return DeviceLoader(self.images[split], self.labels[split], self.mean, self.std,
+                            batch_size=512, device=self.device)
 
     def sample(self, split: str = "val", count: int = 256):
         """The first ``count`` images of a split, normalised, never augmented, on the device.

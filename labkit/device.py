@@ -45,8 +45,12 @@ def loader_workers(requested: int | None = None) -> int:
     """
     if requested is not None:
         return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(0, min(8, cores - 1))
+    return max(0, min(8, _cores() - 1))
+
+
+def _cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def pin_memory(device: torch.device) -> bool:
@@ -58,4 +62,4 @@ def describe_device(device: torch.device) -> str:
     """Hardware in words, for results files: 'NVIDIA H100 80GB HBM3' or 'CPU, 2 cores'."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU, {loader_workers() + 1} cores, {torch.get_num_threads()} threads"
+    return f"CPU, {_cores()} cores, {torch.get_num_threads()} threads"

@@ -96,7 +96,8 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -
     history = fit(model, data, epochs=study.epochs, optimizer=study.optimizer, lr=study.lr, seed=seed,
                   device=device, callbacks=[probe], progress=progress, restore_best=False)
     seconds = time.perf_counter() - began
-    final = {split: evaluate(model, getattr(data, split), device=device) for split in ("train", "val", "test")}
+    # final accuracy on the training images as they are, not on augmented batches
+    final = {split: evaluate(model, data.plain_loader(split), device=device) for split in ("train", "val", "test")}
     return {
         "key": run_key(depth, residual, seed), "family": study.family, "dataset": study.dataset,
         "depth": depth, "residual": residual, "seed": seed, "width": study.width if study.family == "mlp" else None,
@@ -145,7 +146,9 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
                       f"{'residual' if residual else 'plain'}, seed {seed}", flush=True)
             result = _one_run(study, data, depth, residual, seed, device, progress)
             save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
-    return load_study(out)
+    table = load_study(out)
+    save_csv(table, out / "summary.csv")
+    return table
 
 
 def _plain(settings: dict) -> dict:
@@ -153,7 +156,7 @@ def _plain(settings: dict) -> dict:
 
 
 def load_study(out) -> pd.DataFrame:
-    """The summary table of every saved run in ``out/runs/`` (no training); also written to summary.csv.
+    """The summary table of every saved run in ``out/runs/``; reads only, trains and writes nothing.
 
     The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files.
     """
@@ -165,7 +168,6 @@ def load_study(out) -> pd.DataFrame:
                "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "test_images", "seconds"]
     table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])
     table = table.sort_values(["depth", "residual", "seed"]).reset_index(drop=True)
-    save_csv(table, Path(out) / "summary.csv")
     table.attrs["runs"] = runs
     return table
 

@@ -177,9 +177,11 @@ def fit(model: nn.Module, data, *, epochs: int, optimizer: str = "sgd", lr: floa
     * ``checkpoint_every=k`` with ``out_dir``: save everything needed to resume every k epochs;
       ``resume=True`` continues from ``out_dir/checkpoint.pt`` if it exists.
     * ``restore_best``: at the end, load the weights of the epoch with the best validation accuracy.
-    * ``callbacks``: functions ``f(epoch, row, model)`` called after each epoch (logging, probes).
+    * ``callbacks``: functions ``f(epoch, row, model)`` called after each epoch (logging, probes),
+      before that epoch's checkpoint is written: an epoch counts as done once its callbacks ran.
 
-    Returns one row per epoch: epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds.
+    Returns one row per epoch: epoch, train_loss, train_acc (on the augmented training batches),
+    val_loss, val_acc, lr (at the start of the epoch), seconds.
     """
     lr = default_lr(optimizer) if lr is None else lr
     _check_fit_arguments(epochs, optimizer, lr, schedule, precision, label_smoothing,
@@ -220,6 +222,7 @@ def fit(model: nn.Module, data, *, epochs: int, optimizer: str = "sgd", lr: floa
         if hasattr(train_loader, "set_epoch"):
             train_loader.set_epoch(epoch)
         model.train()
+        epoch_lr = opt.param_groups[0]["lr"]  # the rate at the start of the epoch
         total_loss = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         count = 0
@@ -246,7 +249,7 @@ def fit(model: nn.Module, data, *, epochs: int, optimizer: str = "sgd", lr: floa
             result = evaluate(step_model, val_loader, device=device, precision=precision,
                               channels_last=channels_last)
             row.update(val_loss=result["loss"], val_acc=result["accuracy"])
-        row["lr"] = opt.param_groups[0]["lr"]
+        row["lr"] = epoch_lr
         if scheduler is not None and not per_batch:
             scheduler.step(row.get("val_loss", row["train_loss"])) if schedule == "plateau" else scheduler.step()
         row["seconds"] = time.perf_counter() - began

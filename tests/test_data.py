@@ -144,3 +144,10 @@ def test_bad_dataset_and_loader_names():
         load_data("svhn")
     with pytest.raises(LabkitError, match="unknown loader 'fast'.*'device', 'classic'"):
         load_data("mnist", loader="fast")
+
+
+def test_describe_device_counts_every_core(monkeypatch):
+    from labkit.device import describe_device
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert describe_device(torch.device("cpu")).startswith("CPU, 16 cores")

@@ -98,3 +98,20 @@ def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
     assert len(both) == 4
     with pytest.raises(LabkitError, match="shard 2/2"):
         run_depth_study(study, tmp_path, shard=(2, 2))
+
+
+def test_final_accuracies_are_measured_without_augmentation(data_dir, tmp_path, monkeypatch):
+    import labkit.studies
+
+    measured = []
+    real_evaluate = labkit.studies.evaluate
+
+    def recording_evaluate(model, loader, **options):
+        measured.append(loader.augment)
+        return real_evaluate(model, loader, **options)
+
+    monkeypatch.setattr(labkit.studies, "evaluate", recording_evaluate)
+    study = DepthStudy(family="resnet", depths=(8,), seeds=1, epochs=1, train_images=256)
+    table = run_depth_study(study, tmp_path, device="cpu", progress=False)
+    assert len(table) == 2 and table.test_images.iloc[0] == 1_000
+    assert measured == [False] * 6  # train, val and test of both runs: never augmented
