@@ -1,0 +1,115 @@
+"""Write the README's results section from the saved results, so no number in it is typed by hand.
+
+    python benchmarks/readme_tables.py          # rewrite README.md between the markers
+    python benchmarks/readme_tables.py --check  # exit 1 if README.md is out of date (a test runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import labkit as lk
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- results:start (benchmarks/readme_tables.py writes this part) -->", "<!-- results:end -->"
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A pandas table as a Markdown table (without needing the tabulate package)."""
+    def cell(value):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def depth_section(family: str, title: str) -> str:
+    folder = ROOT / "assets" / "depth" / family
+    table = lk.load_study(folder)
+    summary = lk.summarise(table)
+    runs = list(table.attrs["runs"].values())
+    first = runs[0]
+    wide = summary.pivot(index="depth", columns="residual", values="test_acc_mean")
+    spread = summary.pivot(index="depth", columns="residual", values="test_acc_std")
+    seeds = summary.pivot(index="depth", columns="residual", values="seeds")
+    rows = pd.DataFrame({
+        "depth": wide.index,
+        "weight layers (both)": summary.groupby("depth").weight_layers.first().values,
+        "parameters (both)": summary.groupby("depth").parameters.first().values,
+        "plain test acc": [f"{m:.4f} ± {s:.4f}" for m, s in zip(wide[False], spread[False].fillna(0))],
+        "residual test acc": [f"{m:.4f} ± {s:.4f}" for m, s in zip(wide[True], spread[True].fillna(0))],
+        "seeds": [int(min(a, b)) if a == b else f"{int(a)}/{int(b)}" for a, b in zip(seeds[False], seeds[True])],
+    })
+    hours = sum(r["seconds"] for r in runs) / 3600
+    diverged = sorted(r["key"] for r in runs if r["test_loss"] is None)
+    note = (f"Diverged (loss NaN, accuracy at chance): {', '.join(diverged)}. " if diverged else "")
+    return (f"### {title}\n\n{markdown(rows)}\n\n"
+            f"Mean ± std over seeds; test accuracy on {first['test_images']:,} test images; "
+            f"{first['epochs']} epochs, batch {first['batch_size']}, {first['optimizer'].upper()} one-cycle to lr "
+            f"{first['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
+            f"{hours:.2f} GPU-process hours in all (8 processes shared the GPU). {note}"
+            f"Command: `benchmarks/depth_studies_gpu.sh OUT 8 {family}`. Files: `assets/depth/{family}/`.\n\n"
+            f"![accuracy against depth](assets/depth/{family}/figures/accuracy_vs_depth.png)\n")
+
+
+def speed_section() -> str:
+    table = pd.read_csv(ROOT / "benchmarks" / "results" / "h100" / "resnet18.csv")
+    shown = table[["loader", "precision", "batch_size", "epochs", "seconds_per_epoch", "val_acc", "test_acc",
+                   "test_images"]]
+    return (f"### ResNet-18 on CIFAR-10, seconds per epoch ({table.hardware.iloc[0]})\n\n{markdown(shown)}\n\n"
+            f"{int(table.train_images.iloc[0]):,} training images; `classic` = torchvision transforms in a "
+            "`DataLoader` with 2 workers, fp32; `device` = labkit's default loader (data on the GPU) with bf16 "
+            "autocast and channels_last. Command: `LABKIT_SIZE=full python benchmarks/foundation.py resnet18`.\n")
+
+
+def mnist_section() -> str:
+    sizes = {"cpu": "cpu", "h100": "full"}
+    tables = []
+    for folder, size in sizes.items():
+        table = pd.read_csv(ROOT / "benchmarks" / "results" / folder / "mnist.csv")
+        table.insert(1, "run size", size)
+        tables.append(table)
+    table = pd.concat(tables)[["hardware", "run size", "model", "parameters", "epochs", "train_images", "val_acc",
+                               "test_acc", "test_images", "seconds"]]
+    return ("### MNIST: MLP (784-256-256-10) and CNN\n\n" + markdown(table) + "\n\n"
+            "Command: `LABKIT_SIZE=<run size> python benchmarks/foundation.py mnist`.\n")
+
+
+def section() -> str:
+    return "\n".join([
+        START, "",
+        "## Reference results (generated from `assets/` and `benchmarks/results/`)", "",
+        depth_section("mlp", "Depth study: MLP on MNIST, plain vs residual"), "",
+        depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
+        mnist_section(), "", speed_section(), END,
+    ])
+
+
+def updated_readme() -> str:
+    text = (ROOT / "README.md").read_text()
+    if START in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+    else:
+        before, after = text.rstrip("\n") + "\n\n", "\n"
+    return before + section() + after
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    text = updated_readme()
+    if args.check:
+        return 0 if text == (ROOT / "README.md").read_text() else 1
+    (ROOT / "README.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
