@@ -39,6 +39,11 @@ def layer_name(qualified: str) -> str:
     return " · ".join(words)
 
 
+def _to_model(model: nn.Module, tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` on the device of the model's weights (a probe batch may live elsewhere)."""
+    return tensor.to(next(model.parameters()).device)
+
+
 def weight_layers(model: nn.Module) -> dict:
     """The Linear and Conv2d layers of ``model`` in the order they are applied, by readable name."""
     return {layer_name(name): module for name, module in model.named_modules()
@@ -53,6 +58,7 @@ def layer_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
     The model is left as it was: its gradients are cleared and batch-norm
     running statistics restored.
     """
+    images, labels = _to_model(model, images), _to_model(model, labels)
     saved_buffers = {name: buffer.clone() for name, buffer in model.named_buffers()}
     model.zero_grad(set_to_none=True)
     loss = nn.functional.cross_entropy(model(images), labels)
@@ -81,7 +87,7 @@ def activation_stds(model: nn.Module, images: torch.Tensor) -> pd.DataFrame:
     was_training = model.training
     try:
         model.eval()
-        model(images)
+        model(_to_model(model, images))
     finally:
         for hook in hooks:
             hook.remove()
@@ -103,8 +109,7 @@ class GradientProbe:
         self.tables = []
 
     def measure(self, epoch: int, model: nn.Module) -> pd.DataFrame:
-        device = next(model.parameters()).device
-        table = layer_gradients(model, self.images.to(device), self.labels.to(device))
+        table = layer_gradients(model, self.images, self.labels)
         table.insert(0, "epoch", epoch)
         self.tables.append(table)
         return table

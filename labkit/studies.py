@@ -60,7 +60,7 @@ class DepthStudy:
             family=self.family, dataset=dataset, depths=depths,
             seeds=self.seeds if self.seeds is not None else sizes.study_seeds[self.family],
             epochs=self.epochs if self.epochs is not None else sizes.study_epochs[self.family],
-            width=self.width if self.width is not None else sizes.study_mlp_width,
+            width=None if self.family != "mlp" else self.width if self.width is not None else sizes.study_mlp_width,
             train_images=sizes.study_train_images[dataset] if self.train_images is ... else self.train_images,
             batch_size=self.batch_size or sizes.study_batch[self.family][0], optimizer=self.optimizer,
             lr=self.lr if self.lr is not None or self.optimizer != "sgd" else sizes.study_batch[self.family][1],
@@ -155,6 +155,17 @@ def _plain(settings: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
 
 
+class _SavedRuns(dict):
+    """The saved results of a study's runs, shared rather than copied.
+
+    pandas deep-copies ``DataFrame.attrs`` on most operations; a study's histories and
+    gradients would be copied each time, so this read-only mapping copies as itself.
+    """
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def load_study(out) -> pd.DataFrame:
     """The summary table of every saved run in ``out/runs/``; reads only, trains and writes nothing.
 
@@ -163,7 +174,7 @@ def load_study(out) -> pd.DataFrame:
     files = sorted(Path(out, "runs").glob("*.json"))
     if not files:
         raise LabkitError(f"no saved runs in {Path(out, 'runs')}; run the study first")
-    runs = {f.stem: load_json(f) for f in files}
+    runs = _SavedRuns({f.stem: load_json(f) for f in files})
     columns = ["family", "dataset", "depth", "residual", "seed", "weight_layers", "parameters", "epochs_run",
                "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "test_images", "seconds"]
     table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])
@@ -175,8 +186,10 @@ def load_study(out) -> pd.DataFrame:
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds, one row per (depth, plain/residual)."""
     grouped = table.groupby(["depth", "residual"])
-    summary = grouped[["train_acc", "val_acc", "test_acc", "train_loss", "test_loss"]].agg(["mean", "std"])
-    summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
+    # a diverged run has no loss (NaN): its mean loss is NaN too, not the mean of the others
+    summary = grouped[["train_acc", "val_acc", "test_acc", "train_loss", "test_loss"]].agg(
+        [lambda s: s.mean(skipna=False), lambda s: s.std(skipna=False)])
+    summary.columns = [f"{metric}_{'mean' if stat == '<lambda_0>' else 'std'}" for metric, stat in summary.columns]
     summary["seeds"] = grouped.size()
     summary["parameters"] = grouped.parameters.first()
     summary["weight_layers"] = grouped.weight_layers.first()

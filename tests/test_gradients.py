@@ -43,3 +43,4 @@ def test_activation_std_per_layer():
     torch.manual_seed(0)
     table = activation_stds(build_model("mlp", "mnist", depth=20), torch.randn(64, 1, 28, 28))
     assert len(table) == 20 and table.activation_std.iloc[-2] < table.activation_std.iloc[0]
+

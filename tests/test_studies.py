@@ -115,3 +115,21 @@ def test_final_accuracies_are_measured_without_augmentation(data_dir, tmp_path, 
     table = run_depth_study(study, tmp_path, device="cpu", progress=False)
     assert len(table) == 2 and table.test_images.iloc[0] == 1_000
     assert measured == [False] * 6  # train, val and test of both runs: never augmented
+
+
+def test_a_diverged_run_makes_the_mean_loss_nan_not_the_others_mean():
+    import math
+
+    import pandas as pd
+
+    table = pd.DataFrame({"depth": [5, 5], "residual": [False, False], "seed": [0, 1], "train_acc": [0.1, 0.9],
+                          "val_acc": [0.1, 0.9], "test_acc": [0.1, 0.9], "train_loss": [math.nan, 0.2],
+                          "test_loss": [math.nan, 0.3], "parameters": [1, 1], "weight_layers": [5, 5]})
+    row = summarise(table).iloc[0]
+    assert row.test_acc_mean == 0.5 and math.isnan(row.test_loss_mean) and row.seeds == 2
+
+
+def test_saved_runs_are_shared_not_copied(data_dir, tmp_path):
+    table = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100),
+                            tmp_path, device="cpu", progress=False)
+    assert table.head(1).attrs["runs"] is table.attrs["runs"]

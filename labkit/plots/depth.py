@@ -40,7 +40,8 @@ def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
     for residual, rows in summary.groupby("residual"):
         ax.errorbar(rows.depth, rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0),
                     marker="o", capsize=4, color=COLOURS[residual], label=VARIANT[residual])
-    seeds = int(summary.seeds.max())
+    low, high = int(summary.seeds.min()), int(summary.seeds.max())
+    seeds = f"{low}" if low == high else f"{low}-{high}"
     images = int(table.test_images.iloc[0]) if metric.startswith("test") else None
     ax.set(xlabel="depth (weight layers)", ylabel=metric.replace("_", " "),
            title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}: {seeds} seed(s)"
@@ -61,8 +62,8 @@ def plot_depth_curves(table: pd.DataFrame, metric: str = "val_loss"):
         for depth in depths:
             histories = [pd.DataFrame(r["history"]) for r in _runs(table)
                          if r["depth"] == depth and r["residual"] == residual]
-            if histories:
-                mean = pd.concat(histories).groupby("epoch")[metric].mean()
+            if histories:  # a diverged run (NaN loss) makes the mean NaN: the line stops there
+                mean = pd.concat(histories).groupby("epoch")[metric].agg(lambda s: s.mean(skipna=False))
                 ax.plot(mean.index, mean.values, color=colours[depth], label=f"depth {depth}", marker=".")
         ax.set(title=VARIANT[residual], xlabel="epoch", ylabel=metric.replace("_", " "))
         if "loss" in metric:
@@ -95,10 +96,14 @@ def plot_gradient_heatmap(table: pd.DataFrame, depth: int | None = None):
     """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
     depth = depth or int(table.depth.max())
     fig, axes = plt.subplots(1, 2, figsize=(12, max(4, depth * 0.06 + 2)))
-    for ax, residual in zip(axes, (False, True)):
-        grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
-        grid = grads.pivot(index="depth", columns="epoch", values="grad_norm")
-        sns.heatmap(np.log10(grid.clip(lower=1e-30)), ax=ax, cmap="magma", cbar_kws={"label": "log10 gradient norm"})
+    grids = {residual: np.log10(pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+                                .pivot(index="depth", columns="epoch", values="grad_norm").clip(lower=1e-30))
+             for residual in (False, True)}
+    low = min(float(g.min().min()) for g in grids.values())
+    high = max(float(g.max().max()) for g in grids.values())
+    for ax, residual in zip(axes, (False, True)):  # one colour scale for both panels, to compare them
+        sns.heatmap(grids[residual], ax=ax, cmap="magma", vmin=low, vmax=high,
+                    cbar_kws={"label": "log10 gradient norm"})
         ax.set(title=f"{VARIANT[residual]}, depth {depth}", xlabel="epoch (0 = initialisation)",
                ylabel="layer (1 = input side)")
     fig.tight_layout()
