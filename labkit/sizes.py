@@ -76,7 +76,7 @@ SIZES = {
     ),
     "cpu": RunSize(
         name="cpu",
-        train_images={"mnist": None, "cifar10": 20_000},
+        train_images={"mnist": None, "cifar10": 12_000},
         val_images=5_000,
         test_images=None,
         epochs={"mlp": 10, "cnn": 2, "resnet": 3},

@@ -84,7 +84,7 @@ def run_key(depth: int, residual: bool, seed: int) -> str:
     return f"depth{depth:03d}-{'residual' if residual else 'plain'}-seed{seed}"
 
 
-def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -> dict:
+def _one_run(study: DepthStudy, data, depth, residual, seed, device) -> dict:
     seed_everything(seed)
     model = build_model(study.family, study.dataset, depth=depth, **study.model_options(residual))
     model.to(device)
@@ -94,7 +94,7 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device, progress) -
     activations_at_init = activation_stds(model, probe_images)
     began = time.perf_counter()
     history = fit(model, data, epochs=study.epochs, optimizer=study.optimizer, lr=study.lr, seed=seed,
-                  device=device, callbacks=[probe], progress=progress, restore_best=False)
+                  device=device, callbacks=[probe], progress=False, restore_best=False)
     seconds = time.perf_counter() - began
     # final accuracy on the training images as they are, not on augmented batches
     final = {split: evaluate(model, data.plain_loader(split), device=device) for split in ("train", "val", "test")}
@@ -144,8 +144,11 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
             if progress:
                 print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, "
                       f"{'residual' if residual else 'plain'}, seed {seed}", flush=True)
-            result = _one_run(study, data, depth, residual, seed, device, progress)
+            result = _one_run(study, data, depth, residual, seed, device)
             save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
+            if progress:
+                print(f"      test accuracy {result['test_acc']:.4f} on {result['test_images']} images, "
+                      f"{result['seconds']:.1f} s", flush=True)
     table = load_study(out)
     save_csv(table, out / "summary.csv")
     return table

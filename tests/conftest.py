@@ -1,15 +1,12 @@
-"""Test settings: smoke size, the offline datasets, never a download."""
+"""Fixtures of the unit tests: the offline datasets, loaded once at smoke size."""
 
 import os
 from pathlib import Path
 
+import matplotlib
 import pytest
 
-os.environ.setdefault("LABKIT_SIZE", "smoke")
-os.environ["LABKIT_DOWNLOAD"] = "0"  # tests never download
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-if "LABKIT_DATA" not in os.environ and _SHARED.is_dir():
-    os.environ["LABKIT_DATA"] = str(_SHARED)
+matplotlib.use("Agg")  # figures are drawn, never shown
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +29,12 @@ def cifar(data_dir):
     import labkit
 
     return labkit.load_data("cifar10", size="smoke", device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew, so hundreds of them do not pile up."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

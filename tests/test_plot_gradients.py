@@ -1,23 +1,12 @@
 """The figures of gradient flow inside single runs: one panel per network, one shared colour scale."""
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-import labkit as lk  # noqa: E402
-from labkit.plots import gradients as plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+import labkit as lk
+from labkit.plots import gradients as plots
 
 
 def probe_history(layers=5, epochs=3, scale=1.0):
@@ -27,7 +16,7 @@ def probe_history(layers=5, epochs=3, scale=1.0):
 
 
 def test_every_plot_is_listed_and_callable():
-    assert plots.__all__ == ["plot_probe_heatmap", "plot_layer_activations"]
+    assert plots.__all__ == ["plot_probe_heatmap", "plot_layer_gradients", "plot_layer_activations"]
     assert all(callable(getattr(plots, name)) for name in plots.__all__)
 
 

@@ -1,22 +1,12 @@
 """The figures of single runs: right panels, lines, images and labels."""
 
 import matplotlib
+import pandas as pd
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-import labkit as lk  # noqa: E402
-from labkit.plots import training as plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+import labkit as lk
+from labkit.plots import training as plots
 
 
 def fake_history(epochs=4, offset=0.0, best=3):

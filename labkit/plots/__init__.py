@@ -1,14 +1,17 @@
 """Every figure the notebooks and the README show; each function returns a matplotlib Figure.
 
 * ``training``: one run or a few -- curves, image grids, confusion matrices, filters.
-* ``depth``: depth studies and gradient flow -- accuracy against depth, per-layer gradient norms.
+* ``gradients``: gradient flow inside a few networks -- per-layer gradient norms, activation scales.
+* ``depth``: depth studies -- accuracy against depth, curves and gradients of every depth.
 
 Figures are drawn from results (DataFrames, saved JSON), so a plot never needs a re-run.
 """
 
 from .depth import *  # noqa: F403
 from .depth import __all__ as _depth
+from .gradients import *  # noqa: F403
+from .gradients import __all__ as _gradients
 from .training import *  # noqa: F403
 from .training import __all__ as _training
 
-__all__ = [*_training, *_depth]
+__all__ = [*_training, *_gradients, *_depth]

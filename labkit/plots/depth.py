@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from ..studies import summarise
+from .gradients import plot_probe_heatmap
 
 __all__ = [
     "plot_accuracy_vs_depth", "plot_depth_curves", "plot_gradient_flow", "plot_gradient_heatmap",
@@ -95,19 +95,9 @@ def plot_gradient_flow(table: pd.DataFrame, epoch: int = 0, depths=None):
 def plot_gradient_heatmap(table: pd.DataFrame, depth: int | None = None):
     """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
     depth = depth or int(table.depth.max())
-    fig, axes = plt.subplots(1, 2, figsize=(12, max(4, depth * 0.06 + 2)))
-    grids = {residual: np.log10(pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
-                                .pivot(index="depth", columns="epoch", values="grad_norm").clip(lower=1e-30))
-             for residual in (False, True)}
-    low = min(float(g.min().min()) for g in grids.values())
-    high = max(float(g.max().max()) for g in grids.values())
-    for ax, residual in zip(axes, (False, True)):  # one colour scale for both panels, to compare them
-        sns.heatmap(grids[residual], ax=ax, cmap="magma", vmin=low, vmax=high,
-                    cbar_kws={"label": "log10 gradient norm"})
-        ax.set(title=f"{VARIANT[residual]}, depth {depth}", xlabel="epoch (0 = initialisation)",
-               ylabel="layer (1 = input side)")
-    fig.tight_layout()
-    return fig
+    return plot_probe_heatmap({f"{VARIANT[residual]}, depth {depth}":
+                               pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+                               for residual in (False, True)})
 
 
 def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):

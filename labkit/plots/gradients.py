@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-__all__ = ["plot_probe_heatmap", "plot_layer_activations"]
+__all__ = ["plot_probe_heatmap", "plot_layer_gradients", "plot_layer_activations"]
 
 TINY = 1e-30  # a gradient norm of exactly 0 is drawn as this, so that its logarithm exists
 
@@ -41,6 +41,28 @@ def plot_probe_heatmap(histories: dict, title: str | None = None):
     return fig
 
 
+def _per_layer(tables: dict, column: str, ylabel: str, title: str):
+    """One line per network: ``column`` of every weight layer (first layer left), log scale."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name, table in tables.items():
+        ax.plot(table.depth, table[column].clip(lower=TINY), marker=".", label=name)
+    ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_gradients(tables: dict, title: str | None = None):
+    """Gradient norm of every weight layer (first layer left), one line per network, log scale.
+
+    ``tables`` maps a name to a table from ``lk.layer_gradients`` (columns depth, grad_norm).
+    What it teaches: in a deep plain network the gradient shrinks (or grows) layer by layer
+    on its way back to the input; an identity shortcut gives it a path that skips the layers.
+    """
+    return _per_layer(tables, "grad_norm", "gradient norm of the weights", title or "gradient norm per layer")
+
+
 def plot_layer_activations(tables: dict, title: str | None = None):
     """Standard deviation of every weight layer's output (first layer left), one line per network, log scale.
 
@@ -49,12 +71,4 @@ def plot_layer_activations(tables: dict, title: str | None = None):
     A line that falls (or rises) geometrically means each layer multiplies the scale by a factor
     below (or above) one; the backward pass goes through the same layers.
     """
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for name, table in tables.items():
-        ax.plot(table.depth, table.activation_std.clip(lower=TINY), marker=".", label=name)
-    ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="std of the layer's output",
-           title=title or "activation scale per layer")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _per_layer(tables, "activation_std", "std of the layer's output", title or "activation scale per layer")

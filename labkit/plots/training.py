@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "plot_history", "plot_histories", "plot_images", "plot_class_counts", "plot_confusion_matrix",
-    "plot_filters", "plot_feature_maps", "plot_pixel_histogram", "plot_lr_schedules", "plot_layer_gradients",
+    "plot_filters", "plot_feature_maps", "plot_pixel_histogram", "plot_lr_schedules",
 ]
 
 METRICS = {"loss": "cross-entropy loss", "acc": "accuracy"}
@@ -286,24 +286,6 @@ def plot_lr_schedules(schedules=("onecycle", "cosine", "step", "plateau", "none"
         label = "plateau (validation loss flat)" if name == "plateau" else name
         ax.plot(np.arange(len(rates)) / steps_per_epoch, rates, label=label)
     ax.set(xlabel="epoch", ylabel="learning rate", title=f"learning-rate schedules (peak {lr})")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def plot_layer_gradients(tables: dict, title: str | None = None):
-    """Gradient norm of every weight layer (first layer left), one line per network, log scale.
-
-    ``tables`` maps a name to a table from ``lk.layer_gradients`` (columns depth, grad_norm).
-    What it teaches: in a deep plain network the gradient shrinks (or grows) layer by layer
-    on its way back to the input; an identity shortcut gives it a path that skips the layers.
-    """
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for name, table in tables.items():
-        ax.plot(table.depth, table.grad_norm.clip(lower=1e-30), marker=".", label=name)
-    ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="gradient norm of the weights",
-           title=title or "gradient norm per layer")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
