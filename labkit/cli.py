@@ -149,6 +149,7 @@ def _study(args) -> None:
 
     if args.load:
         table = load_study(args.out)
+        save_csv(table, Path(args.out) / "summary.csv")  # run_depth_study writes it when it trains
     else:
         options = {key: getattr(args, key) for key in ("dataset", "depths", "epochs", "seeds", "width", "lr")}
         if args.train_images is not None:
@@ -156,7 +157,6 @@ def _study(args) -> None:
         study = DepthStudy(family=args.family, optimizer=args.optimizer, batch_size=args.batch_size, **options)
         table = run_depth_study(study, args.out, size=args.size, device=args.device, progress=not args.quiet,
                                 shard=_shard(args.shard))
-    save_csv(table, Path(args.out) / "summary.csv")
     figures = save_study_figures(table, args.out)
     print(summarise(table).round(4).to_string(index=False))
     print(f"{len(table)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")

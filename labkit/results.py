@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["save_json", "load_json", "save_csv", "load_csv"]
+__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv"]
 
 
-def _plain(value):
+def plain_data(value):
     """Turn numbers that JSON cannot hold (NaN, tensors, numpy scalars) into plain ones."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -40,7 +40,7 @@ def _replace(path: Path, text: str) -> Path:
 
 def save_json(data: dict, path) -> Path:
     """Write ``data`` as indented JSON, atomically."""
-    return _replace(Path(path), json.dumps(_plain(data), indent=2) + "\n")
+    return _replace(Path(path), json.dumps(plain_data(data), indent=2) + "\n")
 
 
 def load_json(path) -> dict:

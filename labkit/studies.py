@@ -26,7 +26,7 @@ from .device import default_device, describe_device
 from .errors import LabkitError, check_choice, check_positive
 from .gradients import GradientProbe, activation_stds
 from .models import build_model, count_parameters, count_weight_layers
-from .results import load_json, save_csv, save_json
+from .results import load_json, plain_data, save_csv, save_json
 from .sizes import run_size
 from .train import evaluate, fit, seed_everything
 
@@ -131,7 +131,7 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
     out, device = Path(out), default_device(device)
     settings = {k: v for k, v in vars(study).items()}
     saved = out / "study.json"
-    if saved.exists() and load_json(saved)["study"] != _plain(settings):
+    if saved.exists() and load_json(saved)["study"] != plain_data(settings):
         raise LabkitError(f"{out} holds a study with other settings ({load_json(saved)['study']}); "
                           "use another --out folder, or the same settings to resume it")
     save_json({"study": settings, "size": run_size(size).name}, saved)
@@ -152,10 +152,6 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
     table = load_study(out)
     save_csv(table, out / "summary.csv")
     return table
-
-
-def _plain(settings: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
 
 
 class _SavedRuns(dict):
