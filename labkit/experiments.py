@@ -12,7 +12,6 @@ With ``out`` it writes ``result.json``, ``history.csv`` and the weights
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,10 +85,8 @@ def train_run(config: dict, out=None, *, size=None, log=None, progress=True, cal
     if log is not None and out is not None:
         callbacks.append(make_logger(log, out, data.sample("val", 256), config))
 
-    began = time.perf_counter()
     history = fit(model, data, seed=seed, device=device, out_dir=out, progress=progress,
                   callbacks=callbacks, resume=resume, **train_cfg)
-    seconds = time.perf_counter() - began
     test = evaluate(model, data.test, device=device)
     best = history.attrs["best_epoch"]
     result = {
@@ -99,7 +96,7 @@ def train_run(config: dict, out=None, *, size=None, log=None, progress=True, cal
         "weight_layers": count_weight_layers(model),
         "hardware": describe_device(device),
         "torch": torch.__version__,
-        "seconds": seconds,
+        "seconds": float(history.seconds.sum()),  # every epoch's training and validation, resumed ones too
         "epochs_run": len(history),
         "best_epoch": best,
         "images": data.counts,

@@ -136,3 +136,15 @@ def test_bad_training_arguments(mnist, options, words):
     with pytest.raises(LabkitError) as error:
         fit(build_model("mlp", "mnist"), Tiny(mnist), progress=False, **options)
     assert all(w in str(error.value) for w in words)
+
+
+def test_a_resumed_run_reports_the_seconds_of_every_epoch_not_only_the_last_sitting(tmp_path, data_dir):
+    from labkit import train_run
+
+    config = {"model": {"name": "mlp", "depth": 2, "width": 16}, "dataset": {"name": "mnist"},
+              "training": {"epochs": 2, "checkpoint_every": 1}}
+    first = train_run(config, tmp_path, size="smoke", progress=False, device="cpu")
+    again = train_run(config, tmp_path, size="smoke", progress=False, device="cpu", resume=True)  # nothing left
+    assert list(again.history.epoch) == [1, 2]
+    assert again.result["seconds"] == pytest.approx(first.result["seconds"])
+    assert again.result["seconds"] == pytest.approx(again.history.seconds.sum())
