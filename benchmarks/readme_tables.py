@@ -21,6 +21,8 @@ START, END = "<!-- results:start (benchmarks/readme_tables.py writes this part) 
 def markdown(table: pd.DataFrame) -> str:
     """A pandas table as a Markdown table (without needing the tabulate package)."""
     def cell(value):
+        if value is pd.NA or (isinstance(value, float) and value != value):
+            return "–"
         return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
@@ -35,21 +37,28 @@ def depth_section(family: str, title: str) -> str:
     runs = list(table.attrs["runs"].values())
     first = runs[0]
     wide = summary.pivot(index="depth", columns="residual", values="test_acc_mean")
-    spread = summary.pivot(index="depth", columns="residual", values="test_acc_std")
+    low = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="min")
+    high = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="max")
     seeds = summary.pivot(index="depth", columns="residual", values="seeds")
+
+    def accuracy(residual):
+        return [f"{m:.4f} ({lo:.4f}–{hi:.4f})" if lo != hi else f"{m:.4f}"
+                for m, lo, hi in zip(wide[residual], low[residual], high[residual])]
+
     rows = pd.DataFrame({
         "depth": wide.index,
         "weight layers (both)": summary.groupby("depth").weight_layers.first().values,
         "parameters (both)": summary.groupby("depth").parameters.first().values,
-        "plain test acc": [f"{m:.4f} ± {s:.4f}" for m, s in zip(wide[False], spread[False].fillna(0))],
-        "residual test acc": [f"{m:.4f} ± {s:.4f}" for m, s in zip(wide[True], spread[True].fillna(0))],
+        "plain test acc": accuracy(False),
+        "residual test acc": accuracy(True),
         "seeds": [int(min(a, b)) if a == b else f"{int(a)}/{int(b)}" for a, b in zip(seeds[False], seeds[True])],
     })
     hours = sum(r["seconds"] for r in runs) / 3600
     diverged = sorted(r["key"] for r in runs if r["test_loss"] is None)
     note = (f"Diverged (loss NaN, accuracy at chance): {', '.join(diverged)}. " if diverged else "")
     return (f"### {title}\n\n{markdown(rows)}\n\n"
-            f"Mean ± std over seeds; test accuracy on {first['test_images']:,} test images; "
+            "Mean over seeds (lowest–highest seed in brackets); "
+            f"test accuracy on {first['test_images']:,} test images; "
             f"{first['epochs']} epochs, batch {first['batch_size']}, {first['optimizer'].upper()} one-cycle to lr "
             f"{first['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
             f"{hours:.2f} GPU-process hours in all (8 processes shared the GPU). {note}"
@@ -80,13 +89,24 @@ def mnist_section() -> str:
             "Command: `LABKIT_SIZE=<run size> python benchmarks/foundation.py mnist`.\n")
 
 
+def reference_runs_section() -> str:
+    names = ("mlp_mnist", "cnn_mnist", "mlp_cifar10", "cnn_cifar10", "resnet18_cifar10")
+    table = lk.reference_runs(*names, assets=ROOT / "assets").reset_index()
+    return ("### Single runs at `full` size (the notebooks show them beside the student's run)\n\n"
+            + markdown(table) + "\n\n"
+            "Made by `labkit train --model M --dataset D --size full --out assets/runs/M_D` on the hardware named; "
+            "a CIFAR-10 test accuracy is measured on the test images counted beside it. The runs marked "
+            "*not produced yet* need a GPU (about 1.5 hours for the CNN and over an hour per epoch for "
+            "ResNet-18 on a 2-core CPU).\n")
+
+
 def section() -> str:
     return "\n".join([
         START, "",
         "## Reference results (generated from `assets/` and `benchmarks/results/`)", "",
         depth_section("mlp", "Depth study: MLP on MNIST, plain vs residual"), "",
         depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
-        mnist_section(), "", speed_section(), END,
+        reference_runs_section(), "", mnist_section(), "", speed_section(), END,
     ])
 
 

@@ -171,3 +171,25 @@ def test_layer_gradients_one_line_per_network(mnist):
     lines = fig.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["plain 6", "residual 6"]
     assert all(len(line.get_xdata()) == 6 for line in lines)
+
+
+def test_accuracy_vs_depth_bars_span_the_seeds_and_never_leave_zero_to_one():
+    # the reference MLP study: at depth 10 one plain seed trained and two failed,
+    # where mean ± std reached below 0
+    table = lk.load_study(lk.assets_dir() / "depth" / "mlp")
+    fig = lk.plots.plot_accuracy_vs_depth(table, metric="test_acc")
+    ax = fig.axes[0]
+    plain = table[~table.residual & (table.depth == 10)].test_acc
+    bars = [container for container in ax.containers if isinstance(container, matplotlib.container.ErrorbarContainer)]
+    assert len(bars) == 2  # plain and residual
+    (plain_bars,) = [bar for bar in bars if bar.get_label().startswith("plain")]
+    segments = plain_bars.lines[2][0].get_segments()
+    depths = sorted(table.depth.unique())
+    low, high = segments[depths.index(10)][:, 1]
+    assert (low, high) == pytest.approx((plain.min(), plain.max()))
+    for bar in bars:
+        for segment in bar.lines[2][0].get_segments():
+            assert 0 <= segment[:, 1].min() and segment[:, 1].max() <= 1
+    dots = sum(len(collection.get_offsets()) for collection in ax.collections
+               if not isinstance(collection, matplotlib.collections.LineCollection))
+    assert dots == len(table)  # one dot per run

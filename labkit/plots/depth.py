@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -34,12 +35,23 @@ def _first_seed(table, depth, residual) -> dict:
 
 
 def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
-    """Accuracy against depth, plain vs residual, mean ± std over seeds."""
+    """Accuracy against depth, plain vs residual: mean over seeds (line), each seed (dots), their range (bar).
+
+    The bar spans the lowest to the highest seed rather than mean ± std: when one
+    seed trains and two fail, mean ± std reaches below 0 -- an accuracy no network
+    can have -- while the dots show what happened to each run.
+    """
     summary = summarise(table)
     fig, ax = plt.subplots(figsize=(6, 4))
     for residual, rows in summary.groupby("residual"):
-        ax.errorbar(rows.depth, rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0),
-                    marker="o", capsize=4, color=COLOURS[residual], label=VARIANT[residual])
+        runs = table[table.residual == residual]
+        spread = runs.groupby("depth")[metric].agg(["min", "max"]).loc[rows.depth]
+        mean = rows[f"{metric}_mean"].to_numpy()
+        below = np.clip(mean - spread["min"].to_numpy(), 0, None)
+        above = np.clip(spread["max"].to_numpy() - mean, 0, None)
+        ax.errorbar(rows.depth, mean, yerr=[np.nan_to_num(below), np.nan_to_num(above)],
+                    marker="o", capsize=4, color=COLOURS[residual], label=f"{VARIANT[residual]} (mean, range)")
+        ax.scatter(runs.depth, runs[metric], s=14, alpha=0.45, color=COLOURS[residual], zorder=3)
     low, high = int(summary.seeds.min()), int(summary.seeds.max())
     seeds = f"{low}" if low == high else f"{low}-{high}"
     images = int(table.test_images.iloc[0]) if metric.startswith("test") else None
