@@ -18,6 +18,7 @@ from .experiments import Run, train_run
 from .gradients import GradientProbe, activation_stds, layer_gradients, weight_layers
 from .models import MODELS, build_model, count_parameters, count_weight_layers
 from .predictions import confusion_matrix, predict
+from .references import assets_dir, beside_reference, reference_runs
 from .results import load_csv, load_json, save_csv, save_json
 from .sizes import RunSize, run_size
 from .studies import DepthStudy, load_study, run_depth_study, summarise
@@ -32,6 +33,7 @@ __all__ = [
     "GradientProbe", "activation_stds", "layer_gradients", "weight_layers",
     "MODELS", "build_model", "count_parameters", "count_weight_layers", "predict", "confusion_matrix",
     "DepthStudy", "run_depth_study", "load_study", "summarise", "plots",
+    "assets_dir", "reference_runs", "beside_reference",
     "load_csv", "load_json", "save_csv", "save_json", "RunSize", "run_size", "model_summary",
     "evaluate", "fit", "seed_everything",
 ]
