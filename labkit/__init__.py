@@ -21,7 +21,7 @@ from .predictions import confusion_matrix, predict
 from .references import assets_dir, beside_reference, reference_runs
 from .results import load_csv, load_json, save_csv, save_json
 from .sizes import RunSize, run_size
-from .studies import DepthStudy, load_study, run_depth_study, summarise
+from .studies import DepthStudy, describe_study, load_study, run_depth_study, summarise
 from .summary import model_summary
 from .train import evaluate, fit, seed_everything
 
@@ -32,7 +32,7 @@ __all__ = [
     "default_device", "describe_device", "LabkitError", "Run", "train_run",
     "GradientProbe", "activation_stds", "layer_gradients", "weight_layers",
     "MODELS", "build_model", "count_parameters", "count_weight_layers", "predict", "confusion_matrix",
-    "DepthStudy", "run_depth_study", "load_study", "summarise", "plots",
+    "DepthStudy", "run_depth_study", "load_study", "describe_study", "summarise", "plots",
     "assets_dir", "reference_runs", "beside_reference",
     "load_csv", "load_json", "save_csv", "save_json", "RunSize", "run_size", "model_summary",
     "evaluate", "fit", "seed_everything",

@@ -30,7 +30,7 @@ from .results import load_json, plain_data, save_csv, save_json
 from .sizes import run_size
 from .train import evaluate, fit, seed_everything
 
-__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "summarise", "run_key"]
+__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "describe_study", "summarise", "run_key"]
 
 FAMILIES = {"mlp": "mnist", "resnet": "cifar10"}  # model family -> its usual dataset
 
@@ -168,7 +168,8 @@ class _SavedRuns(dict):
 def load_study(out) -> pd.DataFrame:
     """The summary table of every saved run in ``out/runs/``; reads only, trains and writes nothing.
 
-    The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files.
+    The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files;
+    the study's settings and run size (``out/study.json``) in ``table.attrs["study"]``.
     """
     files = sorted(Path(out, "runs").glob("*.json"))
     if not files:
@@ -179,7 +180,26 @@ def load_study(out) -> pd.DataFrame:
     table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])
     table = table.sort_values(["depth", "residual", "seed"]).reset_index(drop=True)
     table.attrs["runs"] = runs
+    saved = Path(out, "study.json")
+    table.attrs["study"] = load_json(saved) if saved.exists() else {}
     return table
+
+
+def describe_study(table: pd.DataFrame) -> dict:
+    """What a saved study is the mean of: run size, hardware, epochs, seeds, images -- read from its files."""
+    saved, runs = table.attrs["study"], list(table.attrs["runs"].values())
+    seeds = table.groupby(["depth", "residual"]).size()
+    first = runs[0]
+    return {"run size": saved.get("size", "unknown"),
+            "hardware": ", ".join(sorted({run["hardware"] for run in runs})),
+            "dataset": first["dataset"], "depths": ", ".join(str(d) for d in sorted(table.depth.unique())),
+            "runs": len(runs),
+            "seeds per depth and variant": f"{seeds.min()}" if seeds.min() == seeds.max()
+            else f"{seeds.min()} to {seeds.max()}",
+            "epochs": first["epochs"], "batch size": first["batch_size"], "peak learning rate": first["lr"],
+            "MLP width": first["width"] if first["family"] == "mlp" else "-",
+            "training images": first["images"]["train"], "validation images": first["images"]["val"],
+            "test images": first["test_images"]}
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from labkit import LabkitError, load_study, run_depth_study, summarise
+import labkit as lk
+from labkit import LabkitError, describe_study, load_study, run_depth_study, summarise
 from labkit.cli import main
 from labkit.plots import save_study_figures
 from labkit.studies import DepthStudy, run_key
@@ -133,3 +134,14 @@ def test_saved_runs_are_shared_not_copied(data_dir, tmp_path):
     table = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100),
                             tmp_path, device="cpu", progress=False)
     assert table.head(1).attrs["runs"] is table.attrs["runs"]
+
+
+def test_describe_study_reads_what_the_saved_files_say(data_dir, tmp_path):
+    study = DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=8, train_images=100)
+    table = run_depth_study(study, tmp_path, size="smoke", device="cpu", progress=False)
+    about = describe_study(table)
+    assert about["run size"] == "smoke" and about["runs"] == 4 and about["seeds per depth and variant"] == "2"
+    assert about["epochs"] == 1 and about["MLP width"] == 8 and about["training images"] == 100
+    assert about == describe_study(load_study(tmp_path))  # the same from the files alone
+    reference = describe_study(load_study(lk.assets_dir() / "depth" / "mlp"))
+    assert reference["run size"] == "full" and reference["seeds per depth and variant"] == "2 to 3"
