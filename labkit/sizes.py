@@ -87,7 +87,7 @@ SIZES = {
         resnet18_width=16,
         study_mlp_width=128,
         study_train_images={"mnist": 10_000, "cifar10": 4_000},
-        study_epochs={"mlp": 8, "resnet": 3},
+        study_epochs={"mlp": 5, "resnet": 3},
         study_seeds={"mlp": 1, "resnet": 1},
         study_batch={"mlp": (128, 0.1), "resnet": (128, 0.1)},
     ),
