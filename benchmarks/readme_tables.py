@@ -95,9 +95,10 @@ def reference_runs_section() -> str:
     return ("### Single runs at `full` size (the notebooks show them beside the student's run)\n\n"
             + markdown(table) + "\n\n"
             "Made by `labkit train --model M --dataset D --size full --out assets/runs/M_D` on the hardware named; "
-            "a CIFAR-10 test accuracy is measured on the test images counted beside it. The runs marked "
-            "*not produced yet* need a GPU (about 1.5 hours for the CNN and over an hour per epoch for "
-            "ResNet-18 on a 2-core CPU).\n")
+            "a CIFAR-10 test accuracy is measured on the test images counted beside it; `seconds` is training and "
+            "validation over all epochs as measured (each epoch's in `history.csv`). The runs marked "
+            "*not produced yet* need a GPU (on a 2-core CPU: about 1.5 hours for the CNN, tens of minutes "
+            "per epoch for the full-width ResNet-18).\n")
 
 
 def section() -> str:

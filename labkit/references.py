@@ -70,20 +70,24 @@ def _own_row(name: str, model, data, history: pd.DataFrame, size) -> dict:
     return {"run": name, "run size": size.name, "parameters": count_parameters(model), "epochs": len(history),
             "training images": data.counts["train"], "test acc": test["accuracy"], "test images": test["images"],
             "seconds": round(float(history.seconds.sum()), 1), "hardware": describe_device(device),
-            "source": "this notebook"}
+            "source": ""}
 
 
-def beside_reference(runs: dict, *, size=None, assets=None) -> pd.DataFrame:
+def beside_reference(runs: dict, *, size=None, assets=None):
     """Your runs next to the saved full-size ones, two rows per run: yours, then the reference.
 
     ``runs`` maps a reference name to what you trained, ``{"mlp_mnist": (model,
     data, history)}``; each model is tested here on its data's test split, so
     both rows report test accuracy and the number of test images it was measured on.
+    Returns a pandas ``Styler`` that shows every column in full (the command that
+    makes a missing reference included); its ``.data`` is the plain DataFrame.
     """
     for name in runs:
         _split(name)
     sizes = run_size(size)
     own = pd.DataFrame([_own_row(name, *run, sizes) for name, run in runs.items()]).set_index("run")
     reference = reference_runs(*runs, assets=assets)
+    reference["run size"] = reference["run size"].fillna("full") if "run size" in reference else "full"
     table = pd.concat({"this notebook": own, "reference": reference}, names=["", "run"]).swaplevel()
-    return table.loc[list(runs)].convert_dtypes()
+    table = table.loc[list(runs)].convert_dtypes()
+    return table.style.format({"test acc": "{:.4f}", "seconds": "{:.1f}"}, na_rep="")

@@ -193,7 +193,7 @@ def describe_study(table: pd.DataFrame) -> dict:
     return {"run size": saved.get("size", "unknown"),
             "hardware": ", ".join(sorted({run["hardware"] for run in runs})),
             "dataset": first["dataset"], "depths": ", ".join(str(d) for d in sorted(table.depth.unique())),
-            "runs": len(runs),
+            "runs": len(runs), "training seconds (all runs)": round(sum(run["seconds"] for run in runs), 1),
             "seeds per depth and variant": f"{seeds.min()}" if seeds.min() == seeds.max()
             else f"{seeds.min()} to {seeds.max()}",
             "epochs": first["epochs"], "batch size": first["batch_size"], "peak learning rate": first["lr"],

@@ -193,3 +193,4 @@ def test_accuracy_vs_depth_bars_span_the_seeds_and_never_leave_zero_to_one():
     dots = sum(len(collection.get_offsets()) for collection in ax.collections
                if not isinstance(collection, matplotlib.collections.LineCollection))
     assert dots == len(table)  # one dot per run
+

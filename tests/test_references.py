@@ -45,10 +45,15 @@ def test_beside_reference_tests_your_model_and_puts_the_saved_run_under_it(tmp_p
     data = lk.load_data("mnist", size="smoke")
     mine = lk.build_model("mlp", "mnist", depth=2, width=16)
     history = lk.fit(mine, data, epochs=1, progress=False)
-    table = lk.beside_reference({"mlp_mnist": (mine, data, history)}, size="smoke", assets=tmp_path)
+    shown = lk.beside_reference({"mlp_mnist": (mine, data, history)}, size="smoke", assets=tmp_path)
+    table = shown.data
     assert list(table.index) == [("mlp_mnist", "this notebook"), ("mlp_mnist", "reference")]
     assert table.loc[("mlp_mnist", "this notebook"), "test acc"] == lk.evaluate(mine, data.test)["accuracy"]
     assert table.loc[("mlp_mnist", "this notebook"), "parameters"] == lk.count_parameters(mine)
     assert table.loc[("mlp_mnist", "reference"), "test acc"] == pytest.approx(saved.result["test_acc"])
+    missing = lk.beside_reference({"cnn_mnist": (mine, data, history)}, size="smoke", assets=tmp_path)
+    html = missing.to_html()
+    assert "labkit train --model cnn --dataset mnist --size full --out assets/runs/cnn_mnist" in html  # in full
+    assert missing.data.loc[("cnn_mnist", "reference"), "run size"] == "full"
     with pytest.raises(lk.LabkitError, match="'mlp_svhn'"):
         lk.beside_reference({"mlp_svhn": (mine, data, history)}, assets=tmp_path)

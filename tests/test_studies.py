@@ -142,6 +142,16 @@ def test_describe_study_reads_what_the_saved_files_say(data_dir, tmp_path):
     about = describe_study(table)
     assert about["run size"] == "smoke" and about["runs"] == 4 and about["seeds per depth and variant"] == "2"
     assert about["epochs"] == 1 and about["MLP width"] == 8 and about["training images"] == 100
+    assert about["training seconds (all runs)"] == round(table.seconds.sum(), 1)
     assert about == describe_study(load_study(tmp_path))  # the same from the files alone
     reference = describe_study(load_study(lk.assets_dir() / "depth" / "mlp"))
     assert reference["run size"] == "full" and reference["seeds per depth and variant"] == "2 to 3"
+
+
+def test_depth_curves_count_whole_epochs(data_dir, tmp_path):
+    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # 2 epochs: matplotlib would tick 1.5
+    fig = lk.plots.plot_depth_curves(table)
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks and all(float(t).is_integer() for t in ticks)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from ..studies import summarise
 from .gradients import plot_probe_heatmap
@@ -51,13 +52,15 @@ def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
         above = np.clip(spread["max"].to_numpy() - mean, 0, None)
         ax.errorbar(rows.depth, mean, yerr=[np.nan_to_num(below), np.nan_to_num(above)],
                     marker="o", capsize=4, color=COLOURS[residual], label=f"{VARIANT[residual]} (mean, range)")
-        ax.scatter(runs.depth, runs[metric], s=14, alpha=0.45, color=COLOURS[residual], zorder=3)
+        ax.scatter(runs.depth, runs[metric], s=30, facecolors="none", edgecolors=COLOURS[residual], zorder=3,
+                   label=f"{VARIANT[residual]}, each seed")
     low, high = int(summary.seeds.min()), int(summary.seeds.max())
-    seeds = f"{low}" if low == high else f"{low}-{high}"
+    seeds = f"{low} seed" + ("" if low == 1 else "s") if low == high else f"{low}-{high} seeds"
+    size = table.attrs.get("study", {}).get("size")
     images = int(table.test_images.iloc[0]) if metric.startswith("test") else None
     ax.set(xlabel="depth (weight layers)", ylabel=metric.replace("_", " "),
-           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}: {seeds} seed(s)"
-           + (f", {images} test images" if images else ""))
+           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}" + (f", {size} size" if size else "")
+           + f": {seeds}" + (f", {images:,} test images" if images else ""))
     ax.set_xticks(sorted(summary.depth.unique()))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -78,6 +81,7 @@ def plot_depth_curves(table: pd.DataFrame, metric: str = "val_loss"):
                 mean = pd.concat(histories).groupby("epoch")[metric].agg(lambda s: s.mean(skipna=False))
                 ax.plot(mean.index, mean.values, color=colours[depth], label=f"depth {depth}", marker=".")
         ax.set(title=VARIANT[residual], xlabel="epoch", ylabel=metric.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if "loss" in metric:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
