@@ -55,6 +55,28 @@ class RunSize:
         """Plain data, for results files and tables."""
         return asdict(self)
 
+    def overview(self):
+        """What a single run does at this size, as a small table for a notebook's first cells.
+
+        The depth studies have their own settings (the ``study_*`` fields).
+        """
+        import pandas as pd
+
+        rows = {"run size": self.name,
+                "training images": _readable(self.train_images),
+                "validation images (held out of training)": _readable(self.val_images),
+                "test images": _readable(self.test_images) + " (CIFAR-10 offline copy: 1,000)"
+                if self.test_images is None else _readable(self.test_images),
+                "epochs": _readable(self.epochs), "batch size": self.batch_size}
+        return pd.Series(rows, name=f"LABKIT_SIZE={self.name}", dtype=object)
+
+
+def _readable(value) -> str:
+    """1000 -> '1,000'; None -> 'all'; a dict -> 'mnist: all, cifar10: 12,000'."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_readable(number)}" for key, number in value.items())
+    return "all" if value is None else f"{value:,}"
+
 
 SIZES = {
     "smoke": RunSize(

@@ -38,3 +38,12 @@ def test_sizes_grow_from_smoke_to_full():
         assert smoke.epochs_for(family) <= cpu.epochs_for(family) <= full.epochs_for(family)
     assert len(smoke.seeds) <= len(cpu.seeds) <= len(full.seeds)
     assert all((d - 2) % 6 == 0 for s in SIZES.values() for d in s.resnet_depths)
+
+
+def test_overview_says_all_instead_of_none_and_groups_thousands():
+    overview = run_size("cpu").overview()
+    assert overview["run size"] == "cpu"
+    assert overview["training images"] == "mnist: all, cifar10: 12,000"
+    assert overview["test images"].startswith("all")
+    assert overview["epochs"] == "mlp: 10, cnn: 2, resnet: 3"
+    assert "None" not in overview.to_string()
