@@ -216,7 +216,7 @@ def fit(model: nn.Module, data, *, epochs: int, optimizer: str = "sgd", lr: floa
         seed_everything(seed)
 
     bar = tqdm(total=(epochs - start) * len(train_loader), disable=not progress, unit="batch",
-               desc=f"{type(model).__name__} on {getattr(data, 'name', 'data')}")
+               desc=f"{getattr(model, 'label', type(model).__name__)} on {getattr(data, 'name', 'data')}")
     for epoch in range(start, epochs):
         began = time.perf_counter()
         if hasattr(train_loader, "set_epoch"):

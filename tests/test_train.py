@@ -148,3 +148,9 @@ def test_a_resumed_run_reports_the_seconds_of_every_epoch_not_only_the_last_sitt
     assert list(again.history.epoch) == [1, 2]
     assert again.result["seconds"] == pytest.approx(first.result["seconds"])
     assert again.result["seconds"] == pytest.approx(again.history.seconds.sum())
+
+
+def test_the_progress_bar_names_the_model_as_it_was_built(mnist, capsys):
+    fit(build_model("mlp", "mnist", width=16), Tiny(mnist), epochs=1, device="cpu", progress=True)
+    bar = capsys.readouterr().err
+    assert "mlp on mnist" in bar and "MLP on" not in bar

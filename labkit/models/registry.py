@@ -109,7 +109,9 @@ def build_model(name: str, dataset: str = "cifar10", **options) -> nn.Module:
     if "depth" in settings:
         _check_depth(name, spec.family, settings["depth"])
     builder = _BUILDERS.get(name, _resnet)
-    return builder(info, **settings)
+    model = builder(info, **settings)
+    model.label = name  # what progress bars call it: "resnet18", not the class name "ResNet"
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:
