@@ -21,7 +21,7 @@ START, END = "<!-- results:start (benchmarks/readme_tables.py writes this part) 
 def markdown(table: pd.DataFrame) -> str:
     """A pandas table as a Markdown table (without needing the tabulate package)."""
     def cell(value):
-        if value is pd.NA or (isinstance(value, float) and value != value):
+        if pd.isna(value):
             return "–"
         return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 

@@ -83,7 +83,7 @@ def beside_reference(runs: dict, *, size=None, assets=None):
     makes a missing reference included); its ``.data`` is the plain DataFrame.
     """
     for name in runs:
-        _split(name)
+        _split(name)  # a bad name is refused before any model is tested
     sizes = run_size(size)
     own = pd.DataFrame([_own_row(name, *run, sizes) for name, run in runs.items()]).set_index("run")
     reference = reference_runs(*runs, assets=assets)
