@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .catalog import DATASETS
 from .config import check_config, merge
-from .data import DATASETS, DataBundle, load_data
+from .data import DataBundle, load_data
 from .device import default_device, describe_device
 from .errors import check_choice, check_positive
 from .models import build_model, count_parameters, count_weight_layers, model_family

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import DATASETS
+from .catalog import DATASETS
 from .device import describe_device
 from .errors import LabkitError
 from .models import count_parameters

@@ -19,9 +19,22 @@ from dataclasses import asdict, dataclass
 from .device import has_cuda
 from .errors import LabkitError
 
-__all__ = ["RunSize", "SIZES", "run_size", "SIZE_VARIABLE"]
+__all__ = ["RunSize", "SIZES", "run_size", "SIZE_VARIABLE", "FROM_RUN_SIZE"]
 
 SIZE_VARIABLE = "LABKIT_SIZE"
+
+
+class _FromRunSize:
+    """The default of an argument whose value comes from the run size.
+
+    ``None`` cannot say it, because for a number of images ``None`` means "all".
+    """
+
+    def __repr__(self) -> str:
+        return "FROM_RUN_SIZE"
+
+
+FROM_RUN_SIZE = _FromRunSize()
 
 
 @dataclass(frozen=True)

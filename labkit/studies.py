@@ -27,7 +27,7 @@ from .errors import LabkitError, check_choice, check_positive
 from .gradients import GradientProbe, activation_stds
 from .models import build_model, count_parameters, count_weight_layers
 from .results import load_json, plain_data, save_csv, save_json
-from .sizes import run_size
+from .sizes import FROM_RUN_SIZE, run_size
 from .train import evaluate, fit, seed_everything
 
 __all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "describe_study", "summarise", "run_key"]
@@ -45,7 +45,7 @@ class DepthStudy:
     seeds: int | None = None  # number of seeds: 0, 1, ..., seeds - 1
     epochs: int | None = None
     width: int | None = None  # MLP width (ResNets have the paper's widths)
-    train_images: int | None = ...
+    train_images: int | None = FROM_RUN_SIZE  # None: all of them
     batch_size: int | None = None
     optimizer: str = "sgd"
     lr: float | None = None  # None: the run size's rate for this family (SGD), or Adam's default
@@ -61,7 +61,7 @@ class DepthStudy:
             seeds=self.seeds if self.seeds is not None else sizes.study_seeds[self.family],
             epochs=self.epochs if self.epochs is not None else sizes.study_epochs[self.family],
             width=None if self.family != "mlp" else self.width if self.width is not None else sizes.study_mlp_width,
-            train_images=sizes.study_train_images[dataset] if self.train_images is ... else self.train_images,
+            train_images=sizes.study_train_images[dataset] if self.train_images is FROM_RUN_SIZE else self.train_images,
             batch_size=self.batch_size or sizes.study_batch[self.family][0], optimizer=self.optimizer,
             lr=self.lr if self.lr is not None or self.optimizer != "sgd" else sizes.study_batch[self.family][1],
         )

@@ -6,7 +6,7 @@ import re
 
 from torch import nn
 
-from .data import DATASETS
+from .catalog import DATASETS
 
 __all__ = ["model_summary", "ModelSummary"]
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 from torchvision import transforms
 
-import labkit
 from labkit import LabkitError, data_root, load_data
 from labkit.data import CIFAR10Rebuilt, DeviceLoader, load_images, random_crop_flip
 from labkit.device import loader_workers, pin_memory
@@ -56,10 +56,10 @@ def test_normal_torchvision_cifar_layout_is_preferred(data_dir, tmp_path, monkey
     (tmp_path / "cifar-10-batches-py").mkdir()
     for file in (data_dir / CIFAR10Rebuilt.base_folder).iterdir():
         (tmp_path / "cifar-10-batches-py" / file.name).symlink_to(file)
-    monkeypatch.setattr(labkit.data.datasets.CIFAR10, "train_list", CIFAR10Rebuilt.train_list)
-    monkeypatch.setattr(labkit.data.datasets.CIFAR10, "test_list", CIFAR10Rebuilt.test_list)
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "train_list", CIFAR10Rebuilt.train_list)
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "test_list", CIFAR10Rebuilt.test_list)
     _, labels, _, dataset = load_images("cifar10", "test", root=tmp_path, download=False)
-    assert type(dataset) is labkit.data.datasets.CIFAR10 and len(labels) == 1_000
+    assert type(dataset) is torchvision.datasets.CIFAR10 and len(labels) == 1_000
 
 
 def test_split_is_seeded_disjoint_and_sized(data_dir):

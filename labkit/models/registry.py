@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..data import DATASETS
+from ..catalog import DATASETS
 from ..errors import LabkitError, check_choice
 from .cnn import CNN
 from .mlp import MLP
