@@ -8,32 +8,55 @@ A notebook needs one line, ``import labkit as lk``, then::
     history = lk.fit(model, data, epochs=size.epochs_for("mlp"))
     lk.evaluate(model, data.test)
     lk.plots.plot_history(history)             # every figure lives in lk.plots
+
+Each name below is imported from its module the first time it is used, so
+``labkit train`` on the command line never loads matplotlib, and a figure
+never loads the training code.
 """
 
-from . import plots
-from .data import DATASETS, DataBundle, data_root, load_data
-from .device import default_device, describe_device
-from .errors import LabkitError
-from .experiments import Run, train_run
-from .gradients import GradientProbe, activation_stds, layer_gradients, weight_layers
-from .models import MODELS, build_model, count_parameters, count_weight_layers
-from .predictions import confusion_matrix, predict
-from .references import assets_dir, beside_reference, reference_runs
-from .results import load_csv, load_json, save_csv, save_json
-from .sizes import RunSize, run_size
-from .studies import DepthStudy, describe_study, load_study, run_depth_study, summarise
-from .summary import model_summary
-from .train import evaluate, fit, seed_everything
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DATASETS", "DataBundle", "data_root", "load_data",
-    "default_device", "describe_device", "LabkitError", "Run", "train_run",
-    "GradientProbe", "activation_stds", "layer_gradients", "weight_layers",
-    "MODELS", "build_model", "count_parameters", "count_weight_layers", "predict", "confusion_matrix",
-    "DepthStudy", "run_depth_study", "load_study", "describe_study", "summarise", "plots",
-    "assets_dir", "reference_runs", "beside_reference",
-    "load_csv", "load_json", "save_csv", "save_json", "RunSize", "run_size", "model_summary",
-    "evaluate", "fit", "seed_everything",
-]
+# public name -> the module that defines it
+_HOME = {
+    "LabkitError": "errors",
+    "RunSize": "sizes", "run_size": "sizes", "FROM_RUN_SIZE": "sizes",
+    "default_device": "device", "describe_device": "device",
+    "DATASETS": "catalog",
+    "Model": "options", "Data": "options", "Training": "options", "RunConfig": "options",
+    "DataBundle": "data", "data_root": "data", "load_data": "data",
+    "MODELS": "models", "build_model": "models", "count_parameters": "models", "count_weight_layers": "models",
+    "evaluate": "train", "fit": "train", "seed_everything": "train",
+    "GradientProbe": "gradients", "activation_stds": "gradients", "layer_gradients": "gradients",
+    "weight_layers": "gradients",
+    "predict": "predictions", "confusion_matrix": "predictions",
+    "Run": "experiments", "train_run": "experiments",
+    "DepthStudy": "studies", "run_depth_study": "studies", "load_study": "studies", "describe_study": "studies",
+    "summarise": "studies",
+    "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
+    "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
+    "model_summary": "summary",
+}
+_MODULES = ("catalog", "cli", "config", "data", "device", "errors", "experiments", "gradients", "models", "optim",
+            "options", "plots", "predictions", "references", "results", "sizes", "studies", "summary", "tracking",
+            "train")
+
+__all__ = [*_HOME, "plots"]
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_HOME, *_MODULES})

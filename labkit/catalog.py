@@ -22,6 +22,8 @@ class DatasetInfo:
     image_size: int  # images are square
     classes: tuple  # class names, in label order
     augment: bool  # random crop + flip by default?
+    train_images: int  # in the official training set
+    test_images: int  # in the official test set (the offline CIFAR-10 copy has only the first 1,000)
 
     @property
     def input_shape(self) -> tuple:
@@ -39,10 +41,12 @@ DATASETS = {
         classes=("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                  "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"),
         augment=False,  # flipping a digit changes its meaning
+        train_images=60_000, test_images=10_000,
     ),
     "cifar10": DatasetInfo(
         title="CIFAR-10", channels=3, image_size=32,
         classes=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
         augment=True,
+        train_images=50_000, test_images=10_000,
     ),
 }

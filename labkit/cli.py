@@ -1,162 +1,210 @@
 """The command line: ``labkit train``, ``labkit study depth``, ``labkit summary`` (or ``python -m labkit``).
 
-Flags override the ``--config`` YAML file, which overrides the defaults.  Any
-bad input ends with exit code 2 and one line on stderr naming the bad value
-and the allowed ones.
+Every flag that sets an option of a run is made from that option's one
+definition in :mod:`labkit.options` (its type, help text and allowed values),
+so ``--lr`` and ``lr:`` in a YAML file are checked the same way.  Flags
+override the ``--config`` file, which overrides the defaults.  All input is
+checked before any data is loaded or any file written; bad input ends with
+exit code 2 and one line on stderr naming the bad value and the allowed ones.
+
+This module imports only the standard library at the top, so that Ctrl-C
+while PyTorch is still loading ends as quietly as Ctrl-C during training.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-from .config import load_config
-from .errors import LabkitError
+import typing
 
 __all__ = ["main", "build_parser"]
 
+# flags whose name is not the option's: the section's own name is the flag (--model, --dataset)
+_FLAG_NAMES = {("model", "name"): "--model", ("dataset", "name"): "--dataset", ("dataset", "root"): "--data"}
+_interrupted = {"hint": "finished work is saved"}  # what Ctrl-C says, set by the command that runs
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other labkit error."""
+    """argparse, but a usage error is one line, like every other labkit error, and a flag is spelt in full."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message):
+        from .errors import LabkitError
+
         raise LabkitError(message)
 
 
-# flag -> (section, key) in the configuration
-_FLAG_KEYS = {
-    "model": ("model", "name"), "residual": ("model", "residual"), "depth": ("model", "depth"),
-    "width": ("model", "width"), "widths": ("model", "widths"), "norm": ("model", "norm"),
-    "dataset": ("dataset", "name"), "data": ("dataset", "root"), "batch_size": ("dataset", "batch_size"),
-    "train_images": ("dataset", "train_images"), "loader": ("dataset", "loader"),
-    "num_workers": ("dataset", "num_workers"), "download": ("dataset", "download"),
-    "epochs": ("training", "epochs"), "optimizer": ("training", "optimizer"), "lr": ("training", "lr"),
-    "weight_decay": ("training", "weight_decay"), "schedule": ("training", "schedule"),
-    "label_smoothing": ("training", "label_smoothing"), "early_stopping": ("training", "early_stopping"),
-    "checkpoint_every": ("training", "checkpoint_every"), "seed": ("training", "seed"),
-    "precision": ("training", "precision"), "compile": ("training", "compile"),
-}
+def _kind(annotation) -> str:
+    """How a flag reads its text: 'bool', 'int', 'float', 'ints' (several) or 'str'."""
+    found = set()
+
+    def walk(t):
+        origin = typing.get_origin(t)
+        if origin is tuple or origin is list:
+            found.add("ints")
+        elif origin is typing.Literal:
+            found.add("str")
+        elif origin is not None:
+            for arg in typing.get_args(t):
+                walk(arg)
+        elif t in (bool, int, float, str):
+            found.add(t.__name__)
+
+    walk(annotation)
+    for kind in ("ints", "bool", "float", "int", "str"):
+        if kind in found:
+            return kind
+    return "str"
 
 
-def _model_flags(parser):
-    parser.add_argument("--model", help="mlp, cnn, resnet, resnet20 ... resnet110, resnet18")
-    parser.add_argument("--dataset", help="mnist or cifar10")
-    twin = parser.add_mutually_exclusive_group()
-    twin.add_argument("--residual", dest="residual", action="store_const", const=True, help="with skips")
-    twin.add_argument("--plain", dest="residual", action="store_const", const=False, help="no skips")
-    parser.add_argument("--depth", type=int, help="MLP: Linear layers; CNN: blocks per stage; resnet: 6n+2")
-    parser.add_argument("--width", type=int, help="MLP hidden width; ResNet-18 first-stage channels")
-    parser.add_argument("--widths", type=int, nargs="+", help="CNN channels per stage")
-    parser.add_argument("--norm", help="MLP normalisation: batch or layer")
+def _add_options(parser, section: str, cls, only=None) -> None:
+    """One flag per option of ``cls`` (or of those in ``only``), stored as ``section.key``."""
+    from .options import FROM_RUN_SIZE, choices
+
+    for key, field in cls.model_fields.items():
+        if only is not None and key not in only:
+            continue
+        flag = _FLAG_NAMES.get((section, key), "--" + key.replace("_", "-"))
+        dest, kind = f"{section}.{key}", _kind(field.annotation)
+        default = field.default
+        words = [field.description or ""]
+        allowed = choices(field.annotation)
+        if allowed and "choose" not in words[0]:
+            words.append("one of " + ", ".join(str(a) for a in allowed))
+        if default is FROM_RUN_SIZE:
+            words.append("default: the run size's")
+        elif default not in (None, (), False) and kind != "bool":
+            words.append(f"default: {default}")
+        text = "; ".join(w for w in words if w).replace("%", "%%")
+        if key == "residual":  # the twins, by name
+            twin = parser.add_mutually_exclusive_group()
+            twin.add_argument("--residual", dest=dest, action="store_const", const=True, default=argparse.SUPPRESS,
+                              help="with skip connections, y = F(x) + x")
+            twin.add_argument("--plain", dest=dest, action="store_const", const=False, default=argparse.SUPPRESS,
+                              help="the plain twin: the same layers, no skips")
+        elif kind == "bool":
+            parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                help=text)
+        elif kind == "ints":
+            parser.add_argument(flag, dest=dest, type=int, nargs="+", default=argparse.SUPPRESS, help=text)
+        else:
+            parser.add_argument(flag, dest=dest, type={"int": int, "float": float}.get(kind, str),
+                                default=argparse.SUPPRESS, help=text)
+
+
+def _run_flags(parser, out_default=None, out_required=False) -> None:
+    """How to run, not what: run size, device, output folder, progress."""
+    from .options import RunSizeName
+
+    parser.add_argument("--size", help=RunSizeName.__metadata__[0].description)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
+    parser.add_argument("--out", metavar="DIR", default=out_default, required=out_required,
+                        help="where the results go" + (f" (default: {out_default})" if out_default else ""))
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or lines")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .options import Data, Model, Training
+    from .studies import DepthStudy
+
     parser = _Parser(prog="labkit", description="Deep networks for image classification: the lab's tools.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
 
     train = commands.add_parser("train", help="train and test one model; results to --out")
     train.add_argument("--config", help="YAML file with sections model, dataset, training")
-    _model_flags(train)
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="learning rate (peak rate with onecycle)")
-    train.add_argument("--optimizer", help="sgd, adam or adamw")
-    train.add_argument("--schedule", help="onecycle, cosine, step, plateau or none")
-    train.add_argument("--weight-decay", type=float)
-    train.add_argument("--label-smoothing", type=float)
-    train.add_argument("--early-stopping", type=int, metavar="EPOCHS", help="patience")
-    train.add_argument("--checkpoint-every", type=int, metavar="EPOCHS")
+    _add_options(train, "model", Model)
+    _add_options(train, "dataset", Data)
+    _add_options(train, "training", Training)
+    _run_flags(train, out_default="runs/latest")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--train-images", type=int, help="use only this many training images")
-    train.add_argument("--loader", help="device (default) or classic (torch DataLoader)")
-    train.add_argument("--num-workers", type=int, help="classic loader workers (implies --loader classic)")
-    train.add_argument("--precision", help="auto, bf16 or fp32")
-    train.add_argument("--compile", action="store_const", const=True, help="torch.compile the model")
-    train.add_argument("--data", metavar="DIR", help="dataset folder (default: $LABKIT_DATA)")
-    train.add_argument("--download", action="store_const", const=True, help="download missing datasets")
-    train.add_argument("--size", help="run size: smoke, cpu or full (default: $LABKIT_SIZE)")
-    train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
-    train.add_argument("--out", metavar="DIR", default="runs/latest", help="where results go")
     train.add_argument("--log", nargs="?", const="tensorboard", metavar="tensorboard|wandb",
                        help="log curves and gradient norms (TensorBoard by default)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     study = commands.add_parser("study", help="run (or re-plot) a study; results and figures to --out")
     kinds = study.add_subparsers(dest="study", parser_class=_Parser, required=True)
     depth = kinds.add_parser("depth", help="plain vs residual networks as depth grows")
-    depth.add_argument("--family", default="mlp", help="mlp (on MNIST) or resnet (CIFAR ResNet, on CIFAR-10)")
-    depth.add_argument("--dataset", help="mnist or cifar10 (default: the family's own)")
-    depth.add_argument("--depths", type=int, nargs="+", help="default: the run size's")
-    depth.add_argument("--epochs", type=int)
-    depth.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
-    depth.add_argument("--width", type=int, help="MLP width")
-    depth.add_argument("--train-images", type=int)
-    depth.add_argument("--batch-size", type=int)
-    depth.add_argument("--optimizer", default="sgd")
-    depth.add_argument("--lr", type=float)
-    depth.add_argument("--size", help="run size: smoke, cpu or full (default: $LABKIT_SIZE)")
-    depth.add_argument("--device")
-    depth.add_argument("--out", metavar="DIR", required=True)
+    _add_options(depth, "study", DepthStudy)
+    _run_flags(depth, out_required=True)
     depth.add_argument("--load", action="store_true", help="only re-plot the saved results; train nothing")
     depth.add_argument("--shard", default="0/1", metavar="I/N", help="train only every N-th run, from the I-th")
-    depth.add_argument("--quiet", action="store_true")
 
     summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
-    _model_flags(summary)
-    summary.add_argument("--batch-size", type=int, default=1)
+    _add_options(summary, "model", Model)
+    _add_options(summary, "dataset", Data, only=("name",))
+    summary.add_argument("--batch-size", type=int, default=1, help="images in the example batch (default: 1)")
     return parser
 
 
-def _flags_config(args) -> dict:
-    config = {"model": {}, "dataset": {}, "training": {}}
-    for flag, (section, key) in _FLAG_KEYS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            config[section][key] = value
-    if getattr(args, "num_workers", None) is not None and args.loader is None:
-        config["dataset"]["loader"] = "classic"
-    return config
+def _sections(args) -> dict:
+    """The options given as flags, by section: {'model': {...}, 'dataset': {...}, 'training': {...}}."""
+    sections = {}
+    for dest, value in vars(args).items():
+        if "." in dest:
+            section, key = dest.split(".", 1)
+            sections.setdefault(section, {})[key] = value
+    return sections
+
+
+def _spelling(flags: dict, config_file=None):
+    """How the user wrote an option, for a message: the flag, or the key in the YAML file."""
+    def spelled(keys):
+        if config_file is None or (len(keys) == 2 and keys[1] in flags.get(keys[0], {})):
+            return _FLAG_NAMES.get(tuple(keys[:2]), "--" + keys[-1].replace("_", "-")) if keys else "flags"
+        return f"{'.'.join(keys)} in {config_file}"
+    return spelled
 
 
 def _train(args) -> None:
+    from .config import load_config, merge
+    from .device import default_device
     from .experiments import train_run
+    from .options import RunConfig
+    from .results import check_out_dir
+    from .sizes import run_size
+    from .tracking import check_logger
 
+    flags = _sections(args)
+    if "num_workers" in flags.get("dataset", {}):
+        flags["dataset"].setdefault("loader", "classic")
     base = load_config(args.config) if args.config else {}
-    flags = _flags_config(args)
-    config = {section: {**base.get(section, {}), **flags[section]} for section in ("model", "dataset", "training")}
-    run = train_run(config, args.out, size=args.size, log=args.log, progress=not args.quiet,
-                    device=args.device, resume=args.resume)
+    config = RunConfig.checked(merge(base, flags), spelling=_spelling(flags, args.config))
+    size, out = run_size(args.size), check_out_dir(args.out)
+    default_device(args.device)
+    if args.log is not None:
+        check_logger(args.log)
+    if config.training.checkpoint_every:
+        _interrupted["hint"] = f"saved every {config.training.checkpoint_every} epochs in {out}: " \
+                               "run the same command with --resume to continue"
+    else:
+        _interrupted["hint"] = "nothing saved (add --checkpoint-every 1 to be able to --resume)"
+    run = train_run(config, out, size=size.name, log=args.log, progress=not args.quiet, device=args.device,
+                    resume=args.resume)
     result = run.result
-    print(f"{result['config']['model']['name']} on {result['config']['dataset']['name']}: "
-          f"best validation accuracy {result['val_acc']:.4f}, test accuracy {result['test_acc']:.4f} "
-          f"on {result['test_images']} test images, {result['seconds']:.1f} s on {result['hardware']}; "
-          f"results in {args.out}")
-
-
-def _shard(text: str) -> tuple:
-    index, _, count = text.partition("/")
-    if not (index.isdigit() and count.isdigit()):
-        raise LabkitError(f"shard {text!r} is not allowed; use I/N with 0 <= I < N, e.g. 0/4")
-    return int(index), int(count)
+    print(f"{config.model.name} on {config.dataset.name}: best validation accuracy {result['val_acc']:.4f}, "
+          f"test accuracy {result['test_acc']:.4f} on {result['test_images']} test images, "
+          f"{result['seconds']:.1f} s on {result['hardware']}; results in {out}")
 
 
 def _study(args) -> None:
+    from .device import default_device
     from .plots import save_study_figures
-    from .results import save_csv
-    from .studies import DepthStudy, load_study, run_depth_study, summarise
+    from .results import check_out_dir, save_csv
+    from .sizes import run_size
+    from .studies import DepthStudy, load_study, parse_shard, run_depth_study, summarise
 
     if args.load:
         table = load_study(args.out)
-        save_csv(table, Path(args.out) / "summary.csv")  # run_depth_study writes it when it trains
+        save_csv(table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
     else:
-        options = {key: getattr(args, key) for key in ("dataset", "depths", "epochs", "seeds", "width", "lr")}
-        if args.train_images is not None:
-            options["train_images"] = args.train_images
-        study = DepthStudy(family=args.family, optimizer=args.optimizer, batch_size=args.batch_size, **options)
-        table = run_depth_study(study, args.out, size=args.size, device=args.device, progress=not args.quiet,
-                                shard=_shard(args.shard))
+        study = DepthStudy.checked(_sections(args).get("study", {}), spelling=_spelling({}))
+        shard, size = parse_shard(args.shard), run_size(args.size)
+        default_device(args.device)
+        _interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
+                                "to train the rest")
+        table = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
+                                shard=shard)
     figures = save_study_figures(table, args.out)
     print(summarise(table).round(4).to_string(index=False))
     print(f"{len(table)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
@@ -166,23 +214,55 @@ def _summary(args) -> None:
     from .models import build_model
     from .summary import model_summary
 
-    name, dataset = args.model or "mlp", args.dataset or "cifar10"
-    flags = _flags_config(args)["model"]
-    flags.pop("name", None)
-    model = build_model(name, dataset, **flags)
-    print(model_summary(model, dataset, batch_size=args.batch_size))
+    sections = _sections(args)
+    model = sections.get("model", {})
+    name, dataset = model.pop("name", "mlp"), sections.get("dataset", {}).get("name", "cifar10")
+    if args.batch_size < 1:
+        from .errors import LabkitError
+
+        raise LabkitError(f"batch size (--batch-size) must be a whole number greater than 0, got {args.batch_size}")
+    print(model_summary(build_model(name, dataset, **model), dataset, batch_size=args.batch_size))
 
 
-def main(argv=None) -> int:
-    """Run the command line; return the exit code (0, or 2 for bad input)."""
+def _negative_numbers_as_values(argv: list) -> list:
+    """``--lr -1e-4`` -> ``--lr=-1e-4``: argparse takes "-1e-4" and "-inf" for flags, not for values."""
+    joined, index = [], 0
+    while index < len(argv):
+        word, following = argv[index], argv[index + 1] if index + 1 < len(argv) else ""
+        if word.startswith("--") and "=" not in word and following.startswith("-") and _is_number(following):
+            joined.append(f"{word}={following}")
+            index += 2
+        else:
+            joined.append(word)
+            index += 1
+    return joined
+
+
+def _is_number(text: str) -> bool:
     try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _main(argv) -> int:
+    from .errors import LabkitError
+
+    try:
+        argv = _negative_numbers_as_values(list(sys.argv[1:] if argv is None else argv))
         args = build_parser().parse_args(argv)
         {"train": _train, "study": _study, "summary": _summary}[args.command](args)
     except LabkitError as error:
         print(f"labkit: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("labkit: interrupted; finished work is saved (use --resume with --checkpoint-every)",
-              file=sys.stderr)
-        return 130
     return 0
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code (0, 2 for bad input, 130 when interrupted)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(f"labkit: interrupted; {_interrupted['hint']}", file=sys.stderr)
+        return 130

@@ -1,93 +1,96 @@
-"""Experiment configurations: YAML files with sections ``model``, ``dataset``, ``training``.
+"""Configuration files: YAML with sections ``model``, ``dataset``, ``training``.
 
-A configuration is a plain dictionary of three sections.  Values not given
-come from :data:`DEFAULTS` and the run size; the command line's flags
-override the file.  Every key and type is checked, so a typo is an error that
-names the key and the allowed ones -- not an option silently ignored.
+A file holds the same options as the command line's flags (both are made from
+:mod:`labkit.options`); flags given on the command line override the file.
+Reading is strict where YAML is loose and loose where users expect it:
+
+* a key given twice, a file that is not a mapping of sections, a file that is
+  not UTF-8 text: refused in one line, with the line and column of a syntax error;
+* ``lr: 1e-3`` is a number (plain YAML 1.1 reads it as the string "1e-3").
 """
 
 from __future__ import annotations
 
-import copy
+import re
 from pathlib import Path
 
 import yaml
 
 from .errors import LabkitError
+from .options import RunConfig
 
-__all__ = ["DEFAULTS", "SCHEMA", "load_config", "check_config", "merge"]
-
-_INT, _FLOAT, _BOOL, _STR = (int,), (int, float), (bool,), (str,)
-_OPTIONAL_INT, _INT_LIST = (int, type(None)), (list,)
-
-SCHEMA = {
-    "model": {"name": _STR, "residual": _BOOL, "depth": _INT, "width": _INT, "widths": _INT_LIST,
-              "norm": (str, type(None))},
-    "dataset": {"name": _STR, "root": _STR, "batch_size": _INT, "train_images": _OPTIONAL_INT,
-                "val_images": _INT, "test_images": _OPTIONAL_INT, "augment": _BOOL, "loader": _STR,
-                "num_workers": _OPTIONAL_INT, "download": _BOOL},
-    "training": {"epochs": _INT, "optimizer": _STR, "lr": _FLOAT, "momentum": _FLOAT, "nesterov": _BOOL,
-                 "weight_decay": _FLOAT, "schedule": _STR, "label_smoothing": _FLOAT,
-                 "early_stopping": _OPTIONAL_INT, "checkpoint_every": _OPTIONAL_INT, "seed": _INT,
-                 "precision": _STR, "compile": _BOOL},
-}
-
-DEFAULTS = {
-    "model": {"name": "mlp"},
-    "dataset": {"name": "mnist", "loader": "device"},
-    "training": {"optimizer": "sgd", "schedule": "onecycle", "seed": 0},
-}
-
-_TYPE_WORDS = {_INT: "an integer", _FLOAT: "a number", _BOOL: "true or false", _STR: "a string",
-               _OPTIONAL_INT: "an integer or null", _INT_LIST: "a list of integers",
-               (str, type(None)): "a string or null"}
+__all__ = ["load_config", "read_yaml", "merge"]
 
 
-def _type_ok(value, types) -> bool:
-    if isinstance(value, bool) and bool not in types:
-        return False  # YAML's `yes` is not a number
-    if types is _INT_LIST:
-        return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    return isinstance(value, types)
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing duplicate keys and reading 1e-3 as a number."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise LabkitError(f"key {key!r} is given twice (line {mark.line + 1}, column {mark.column + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
-def check_config(config: dict, source: str = "the configuration") -> dict:
-    """Check sections, keys and value types; return ``config`` unchanged."""
+# YAML 1.2's floats: 1e-3, 1.5E+2, .5 -- YAML 1.1 (PyYAML) insists on a dot and a signed exponent
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+               r"|[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(path) -> object:
+    """The contents of a YAML file, or one line saying why it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise LabkitError(f"configuration file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise LabkitError(f"configuration file {str(path)!r} is not a file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LabkitError(f"{path} is not UTF-8 text (byte {error.start + 1} cannot be read)") from None
+    except OSError as error:
+        raise LabkitError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except LabkitError as error:
+        raise LabkitError(f"{path}: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise LabkitError(f"{path} is not valid YAML{where}: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise LabkitError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+
+
+def load_config(path) -> dict:
+    """Read a configuration file and check it; return its sections as plain data (only what it sets)."""
+    config = read_yaml(path)
+    if config is None:
+        return {}
     if not isinstance(config, dict):
-        raise LabkitError(f"{source} must be a mapping with sections 'model', 'dataset', 'training'")
+        raise LabkitError(f"{path} must be a mapping with sections 'model', 'dataset', 'training'; "
+                          f"it holds {type(config).__name__} {config!r:.40}")
     for section, values in config.items():
-        if section not in SCHEMA:
-            raise LabkitError(f"unknown section {section!r} in {source}; allowed sections: "
-                              + ", ".join(repr(s) for s in SCHEMA))
-        if not isinstance(values, dict):
-            raise LabkitError(f"section {section!r} in {source} must be a mapping of keys to values")
-        for key, value in values.items():
-            if key not in SCHEMA[section]:
-                raise LabkitError(f"unknown key {key!r} in section {section!r} of {source}; allowed keys: "
-                                  + ", ".join(repr(k) for k in SCHEMA[section]))
-            types = SCHEMA[section][key]
-            if not _type_ok(value, types):
-                raise LabkitError(f"key {key!r} in section {section!r} of {source} must be "
-                                  f"{_TYPE_WORDS[types]}, got {value!r}")
+        keys = [section, *(values if isinstance(values, dict) else ())]
+        odd = next((key for key in keys if not isinstance(key, str)), None)
+        if odd is not None:
+            raise LabkitError(f"{path}: section names and keys are words, got {odd!r}")
+    RunConfig.checked(config, spelling=lambda keys: f"{'.'.join(keys)} in {path}")
     return config
 
 
 def merge(*configs: dict) -> dict:
     """Later configurations override earlier ones, key by key within each section."""
-    merged = copy.deepcopy(DEFAULTS)
+    merged = {}
     for config in configs:
         for section, values in config.items():
-            merged.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
+            merged.setdefault(section, {}).update(values)
     return merged
-
-
-def load_config(path) -> dict:
-    """Read and check a YAML configuration file."""
-    path = Path(path)
-    if not path.is_file():
-        raise LabkitError(f"configuration file {str(path)!r} does not exist")
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise LabkitError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    return check_config(config, str(path))

@@ -11,7 +11,10 @@ import os
 
 import torch
 
-__all__ = ["describe_device", "default_device", "has_cuda", "autocast_dtype", "loader_workers", "pin_memory"]
+from .errors import LabkitError
+
+__all__ = ["describe_device", "default_device", "available_devices", "has_cuda", "autocast_dtype",
+           "loader_workers", "pin_memory"]
 
 
 def has_cuda() -> bool:
@@ -19,11 +22,30 @@ def has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def available_devices() -> list:
+    """The devices this machine can train on: 'cpu', and 'cuda:0', 'cuda:1', ... for each GPU."""
+    return ["cpu", *(f"cuda:{index}" for index in range(torch.cuda.device_count() if has_cuda() else 0))]
+
+
 def default_device(device: str | torch.device | None = None) -> torch.device:
-    """The device to train on: the one asked for, else the GPU if there is one, else the CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if has_cuda() else "cpu")
+    """The device to train on: the one asked for, else the GPU if there is one, else the CPU.
+
+    A device this machine does not have is refused in one line that lists the ones it has.
+    """
+    if device is None:
+        return torch.device("cuda" if has_cuda() else "cpu")
+    if isinstance(device, torch.device):
+        return device
+    here = available_devices()
+    try:
+        chosen = torch.device(device) if isinstance(device, str) else None
+    except RuntimeError:
+        chosen = None
+    if chosen is None or chosen.type not in ("cpu", "cuda"):
+        raise LabkitError(f"unknown device {device!r}; this machine has {', '.join(map(repr, here))}")
+    if chosen.type == "cuda" and (not has_cuda() or (chosen.index or 0) >= torch.cuda.device_count()):
+        raise LabkitError(f"device {device!r} is not on this machine; it has {', '.join(map(repr, here))}")
+    return chosen
 
 
 def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:

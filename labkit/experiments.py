@@ -7,7 +7,8 @@
     run.result         # plain data: settings, test accuracy (and on how many images), seconds
 
 With ``out`` it writes ``result.json``, ``history.csv`` and the weights
-(``model.pt``, a state dict) there.
+(``model.pt``, a state dict) there.  Every option is checked, and the output
+folder and the device too, before any data is loaded.
 """
 
 from __future__ import annotations
@@ -18,18 +19,16 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .catalog import DATASETS
-from .config import check_config, merge
 from .data import DataBundle, load_data
 from .device import default_device, describe_device
-from .errors import check_choice, check_positive
 from .models import build_model, count_parameters, count_weight_layers, model_family
-from .results import save_csv, save_json
+from .options import FROM_RUN_SIZE, RunConfig
+from .results import check_out_dir, save_csv, save_json
 from .sizes import run_size
-from .tracking import make_logger
-from .train import OPTIMIZERS, PRECISIONS, SCHEDULES, evaluate, fit, seed_everything
+from .tracking import check_logger, make_logger
+from .train import evaluate, fit, seed_everything
 
-__all__ = ["Run", "train_run", "check_run_config"]
+__all__ = ["Run", "train_run"]
 
 
 @dataclass
@@ -42,56 +41,38 @@ class Run:
     result: dict
 
 
-def check_run_config(config: dict) -> dict:
-    """Check every name and number before any data is loaded; return the full configuration."""
-    config = merge(check_config(config))
-    model, dataset, training = config["model"], config["dataset"], config["training"]
-    family = model_family(model["name"])
-    check_choice("dataset", dataset["name"], DATASETS)
-    check_choice("loader", dataset["loader"], ("device", "classic"))
-    check_choice("optimizer", training["optimizer"], OPTIMIZERS)
-    check_choice("schedule", training["schedule"], SCHEDULES)
-    check_choice("precision", training.get("precision", "auto"), PRECISIONS)
-    for key, what in (("epochs", "epochs"), ("lr", "learning rate")):
-        if key in training:
-            check_positive(what, training[key])
-    if "batch_size" in dataset:
-        check_positive("batch size", dataset["batch_size"])
-    options = {k: v for k, v in model.items() if k != "name"}
-    build_model(model["name"], dataset["name"], **options)  # checks options and depth; cheap
-    config["family"] = family
-    return config
-
-
-def train_run(config: dict, out=None, *, size=None, log=None, progress=True, callbacks=(),
+def train_run(config: dict | RunConfig, out=None, *, size=None, log=None, progress=True, callbacks=(),
               device=None, resume=False) -> Run:
     """Train and test the model a configuration describes; save the results in ``out`` if given.
 
-    ``log`` is None, "tensorboard" or "wandb".  Epochs default to the run size's
-    epochs for the model family (``LABKIT_SIZE``).
+    ``config`` has the sections of :class:`labkit.options.RunConfig` (model, dataset,
+    training). ``log`` is None, "tensorboard" or "wandb".  Epochs default to the run
+    size's epochs for the model family (``LABKIT_SIZE``).
     """
-    config = check_run_config(config)
-    family = config.pop("family")
+    # Check everything first: options, run size, logger, output folder, device, the model itself.
+    config = config if isinstance(config, RunConfig) else RunConfig.checked(config)
     sizes = run_size(size)
-    model_cfg, data_cfg, train_cfg = config["model"], dict(config["dataset"]), dict(config["training"])
-    train_cfg.setdefault("epochs", sizes.epochs_for(family))
-    seed = train_cfg.pop("seed")
+    if log is not None:
+        check_logger(log)
+    out = check_out_dir(out) if out is not None else None
     device = default_device(device)
+    name, dataset, training = config.model.name, config.dataset, config.training
+    if training.epochs is FROM_RUN_SIZE:
+        training = training.model_copy(update={"epochs": sizes.epochs_for(model_family(name))})
+    seed_everything(training.seed)
+    model = build_model(name, dataset.name, **config.model.options())
 
-    seed_everything(seed)
-    model = build_model(model_cfg["name"], data_cfg["name"], **{k: v for k, v in model_cfg.items() if k != "name"})
-    name, root = data_cfg.pop("name"), data_cfg.pop("root", None)
-    data = load_data(name, root, size=sizes.name, seed=seed, device=device, **data_cfg)
+    data_options = {key: value for key, value in dataset.given().items() if key != "name"}
+    data = load_data(dataset.name, size=sizes.name, seed=training.seed, device=device, **data_options)
     callbacks = list(callbacks)
     if log is not None and out is not None:
-        callbacks.append(make_logger(log, out, data.sample("val", 256), config))
-
-    history = fit(model, data, seed=seed, device=device, out_dir=out, progress=progress,
-                  callbacks=callbacks, resume=resume, **train_cfg)
+        callbacks.append(make_logger(log, out, data.sample("val", 256), config.plain()))
+    history = fit(model, data, training, out_dir=out, progress=progress, callbacks=callbacks, resume=resume,
+                  device=device)
     test = evaluate(model, data.test, device=device)
-    best = history.attrs["best_epoch"]
     result = {
-        "config": config,
+        "config": {"model": config.model.given(), "dataset": dataset.given(),
+                   "training": {**training.given(), "epochs": training.epochs}},
         "size": sizes.name,
         "parameters": count_parameters(model),
         "weight_layers": count_weight_layers(model),
@@ -99,7 +80,7 @@ def train_run(config: dict, out=None, *, size=None, log=None, progress=True, cal
         "torch": torch.__version__,
         "seconds": float(history.seconds.sum()),  # every epoch's training and validation, resumed ones too
         "epochs_run": len(history),
-        "best_epoch": best,
+        "best_epoch": history.attrs["best_epoch"],
         "images": data.counts,
         "val_acc": float(history.val_acc.max()) if "val_acc" in history else None,
         "test_loss": test["loss"],
@@ -108,8 +89,7 @@ def train_run(config: dict, out=None, *, size=None, log=None, progress=True, cal
         "history": history.to_dict("records"),
     }
     if out is not None:
-        out = Path(out)
         save_csv(history, out / "history.csv")
-        torch.save(model.state_dict(), out / "model.pt")
+        torch.save(model.state_dict(), Path(out) / "model.pt")
         save_json(result, out / "result.json")
     return Run(model, data, history, result)

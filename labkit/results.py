@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv"]
+from .errors import LabkitError
+
+__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv", "check_out_dir"]
 
 
 def plain_data(value):
@@ -54,3 +57,27 @@ def save_csv(table: pd.DataFrame, path) -> Path:
 
 def load_csv(path) -> pd.DataFrame:
     return pd.read_csv(path)
+
+
+def check_out_dir(out) -> Path:
+    """``out`` as a folder results can be written to, checked before any training; nothing is left behind.
+
+    Refused in one line: an empty name, a file, a folder under a file, a folder that cannot be written.
+    """
+    if out is None or not str(out).strip():
+        raise LabkitError("the output folder is empty; name a folder, e.g. --out runs/first")
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        raise LabkitError(f"output folder {str(path)!r} is a file; name a folder")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise LabkitError(f"output folder {str(path)!r} cannot be made: {str(existing)!r} is a file")
+    try:  # the one sure test, for every user and file system: write a file there, then remove it
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise LabkitError(f"output folder {str(path)!r} cannot be written: {error.strerror} in "
+                          f"{str(existing)!r}") from None
+    return path

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from .device import has_cuda
 from .errors import LabkitError
 
-__all__ = ["RunSize", "SIZES", "run_size", "SIZE_VARIABLE", "FROM_RUN_SIZE"]
+__all__ = ["RunSize", "StudySize", "SIZES", "run_size", "SIZE_VARIABLE", "FROM_RUN_SIZE"]
 
 SIZE_VARIABLE = "LABKIT_SIZE"
 
@@ -38,6 +38,19 @@ FROM_RUN_SIZE = _FromRunSize()
 
 
 @dataclass(frozen=True)
+class StudySize:
+    """What each run of one depth study trains at a run size."""
+
+    depths: tuple  # MLP: Linear layers; ResNet: 6n + 2 weight layers
+    seeds: int  # seeds 0, 1, ..., seeds - 1
+    epochs: int
+    batch_size: int
+    lr: float  # SGD's peak rate (one-cycle schedule)
+    train_images: int | None  # None: all
+    width: int | None = None  # MLP hidden units (the ResNets have the paper's widths)
+
+
+@dataclass(frozen=True)
 class RunSize:
     """How much work one experiment does at a given size.
 
@@ -50,15 +63,8 @@ class RunSize:
     test_images: int | None  # None: the whole test set
     epochs: dict  # model family ("mlp", "cnn", "resnet") -> epochs
     batch_size: int
-    seeds: tuple
-    mlp_depths: tuple  # depths (Linear layers) of the MLP depth study
-    resnet_depths: tuple  # depths (6n+2) of the CIFAR-10 depth study
     resnet18_width: int  # channels of ResNet-18's first stage (64 in the paper)
-    study_mlp_width: int  # hidden width of the MLPs of the depth study
-    study_train_images: dict  # dataset -> training images of the depth studies (None: all)
-    study_epochs: dict  # family ("mlp", "resnet") -> epochs of each depth-study run
-    study_seeds: dict  # family -> seeds of the depth study
-    study_batch: dict  # family -> (batch size, SGD learning rate) of the depth study
+    studies: dict  # study family ("mlp" on MNIST, "resnet" on CIFAR-10) -> StudySize
 
     def epochs_for(self, family: str) -> int:
         """Epochs for a model family: "mlp", "cnn" or "resnet"."""
@@ -71,7 +77,7 @@ class RunSize:
     def overview(self):
         """What a single run does at this size, as a small table for a notebook's first cells.
 
-        The depth studies have their own settings (the ``study_*`` fields).
+        The depth studies have their own settings (``studies``).
         """
         import pandas as pd
 
@@ -99,15 +105,10 @@ SIZES = {
         test_images=1_000,
         epochs={"mlp": 4, "cnn": 1, "resnet": 1},
         batch_size=128,
-        seeds=(0,),
-        mlp_depths=(3, 10),
-        resnet_depths=(8, 14),
         resnet18_width=8,
-        study_mlp_width=32,
-        study_train_images={"mnist": 2_000, "cifar10": 1_000},
-        study_epochs={"mlp": 2, "resnet": 1},
-        study_seeds={"mlp": 1, "resnet": 1},
-        study_batch={"mlp": (128, 0.1), "resnet": (128, 0.1)},
+        studies={"mlp": StudySize(depths=(3, 10), seeds=1, epochs=2, batch_size=128, lr=0.1, train_images=2_000,
+                                  width=32),
+                 "resnet": StudySize(depths=(8, 14), seeds=1, epochs=1, batch_size=128, lr=0.1, train_images=1_000)},
     ),
     "cpu": RunSize(
         name="cpu",
@@ -116,15 +117,10 @@ SIZES = {
         test_images=None,
         epochs={"mlp": 10, "cnn": 2, "resnet": 3},
         batch_size=128,
-        seeds=(0, 1),
-        mlp_depths=(5, 10, 20, 30, 50, 100),
-        resnet_depths=(8, 20),
         resnet18_width=16,
-        study_mlp_width=128,
-        study_train_images={"mnist": 10_000, "cifar10": 4_000},
-        study_epochs={"mlp": 5, "resnet": 3},
-        study_seeds={"mlp": 1, "resnet": 1},
-        study_batch={"mlp": (128, 0.1), "resnet": (128, 0.1)},
+        studies={"mlp": StudySize(depths=(5, 10, 20, 30, 50, 100), seeds=1, epochs=5, batch_size=128, lr=0.1,
+                                  train_images=10_000, width=128),
+                 "resnet": StudySize(depths=(8, 20), seeds=1, epochs=3, batch_size=128, lr=0.1, train_images=4_000)},
     ),
     "full": RunSize(
         name="full",
@@ -133,16 +129,12 @@ SIZES = {
         test_images=None,
         epochs={"mlp": 20, "cnn": 30, "resnet": 50},
         batch_size=128,
-        seeds=(0, 1, 2),
-        mlp_depths=(5, 10, 20, 30, 50, 100),
-        resnet_depths=(20, 32, 44, 56),
         resnet18_width=64,
-        study_mlp_width=256,
-        study_train_images={"mnist": None, "cifar10": None},
-        study_epochs={"mlp": 20, "resnet": 30},
-        study_seeds={"mlp": 3, "resnet": 2},
-        # 4x the batch and 2x the peak rate: 4x fewer steps keep 16 ResNet runs within a GPU session
-        study_batch={"mlp": (128, 0.1), "resnet": (512, 0.2)},
+        studies={"mlp": StudySize(depths=(5, 10, 20, 30, 50, 100), seeds=3, epochs=20, batch_size=128, lr=0.1,
+                                  train_images=None, width=256),
+                 # 4x the batch and 2x the peak rate: 4x fewer steps keep 16 ResNet runs within a GPU session
+                 "resnet": StudySize(depths=(20, 32, 44, 56), seeds=2, epochs=30, batch_size=512, lr=0.2,
+                                     train_images=None)},
     ),
 }
 

@@ -14,74 +14,134 @@ most the run in flight; ``load_study`` reads what is there without training.
 
 from __future__ import annotations
 
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import torch
+from pydantic import model_validator
 
 from .data import load_data
 from .device import default_device, describe_device
-from .errors import LabkitError, check_choice, check_positive
+from .errors import LabkitError
 from .gradients import GradientProbe, activation_stds
 from .models import build_model, count_parameters, count_weight_layers
-from .results import load_json, plain_data, save_csv, save_json
-from .sizes import FROM_RUN_SIZE, run_size
+from .options import (
+    FROM_RUN_SIZE,
+    BatchSize,
+    DatasetName,
+    Epochs,
+    LearningRate,
+    Norm,
+    Optimizer,
+    Options,
+    PositiveWhole,
+    TrainImages,
+    Width,
+)
+from .results import check_out_dir, load_json, save_csv, save_json
+from .sizes import run_size
 from .train import evaluate, fit, seed_everything
 
-__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "describe_study", "summarise", "run_key"]
+__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "describe_study", "summarise", "run_key",
+           "parse_shard", "variant"]
 
 FAMILIES = {"mlp": "mnist", "resnet": "cifar10"}  # model family -> its usual dataset
 
 
-@dataclass
-class DepthStudy:
-    """What a depth study trains.  ``None`` fields come from the run size."""
+class DepthStudy(Options):
+    """What a depth study trains.  Options left at ``FROM_RUN_SIZE`` (or None) come from the run size.
 
-    family: str = "mlp"
-    dataset: str | None = None
-    depths: tuple | None = None
-    seeds: int | None = None  # number of seeds: 0, 1, ..., seeds - 1
-    epochs: int | None = None
-    width: int | None = None  # MLP width (ResNets have the paper's widths)
-    train_images: int | None = FROM_RUN_SIZE  # None: all of them
-    batch_size: int | None = None
-    optimizer: str = "sgd"
-    lr: float | None = None  # None: the run size's rate for this family (SGD), or Adam's default
+    The grid is depth x plain/residual x seed; every other option is the same for every run.
+    """
+
+    family: Literal["mlp", "resnet"] = "mlp"
+    dataset: DatasetName | None = None  # None: the family's own (MNIST for MLPs, CIFAR-10 for ResNets)
+    depths: tuple[PositiveWhole, ...] | None = None  # MLP: Linear layers; ResNet: 6n + 2
+    seeds: PositiveWhole = FROM_RUN_SIZE  # how many seeds: 0, 1, ..., seeds - 1
+    epochs: Epochs = FROM_RUN_SIZE
+    width: Width = None  # MLP hidden units (the ResNets have the paper's widths)
+    norm: Norm = None  # MLP normalisation (the ResNets always have batch norm)
+    train_images: TrainImages = FROM_RUN_SIZE
+    batch_size: BatchSize = FROM_RUN_SIZE
+    optimizer: Optimizer = "sgd"
+    lr: LearningRate = None  # None: the run size's rate for SGD, or Adam's usual 0.001
+
+    @model_validator(mode="before")
+    @classmethod
+    def _depths_as_tuple(cls, values):
+        if isinstance(values, dict) and isinstance(values.get("depths"), list):
+            values = {**values, "depths": tuple(values["depths"])}
+        return values
+
+    @model_validator(mode="after")
+    def _options_that_apply(self):
+        if self.family == "resnet":
+            for key in ("width", "norm"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"option {key!r} does not apply to a ResNet depth study "
+                                     "(the CIFAR ResNets have the paper's widths and batch norm)")
+        if self.depths is not None:
+            if not self.depths:
+                raise ValueError("a depth study needs at least one depth")
+            repeated = sorted({d for d in self.depths if self.depths.count(d) > 1})
+            if repeated:
+                raise ValueError(f"depth {repeated[0]} is given more than once in depths={list(self.depths)}")
+        return self
 
     def resolved(self, size=None) -> DepthStudy:
-        """This study with every ``None`` filled in from the run size, checked."""
-        sizes = run_size(size)
-        check_choice("model family", self.family, FAMILIES)
-        dataset = self.dataset or FAMILIES[self.family]
-        depths = tuple(self.depths or (sizes.mlp_depths if self.family == "mlp" else sizes.resnet_depths))
-        study = DepthStudy(
-            family=self.family, dataset=dataset, depths=depths,
-            seeds=self.seeds if self.seeds is not None else sizes.study_seeds[self.family],
-            epochs=self.epochs if self.epochs is not None else sizes.study_epochs[self.family],
-            width=None if self.family != "mlp" else self.width if self.width is not None else sizes.study_mlp_width,
-            train_images=sizes.study_train_images[dataset] if self.train_images is FROM_RUN_SIZE else self.train_images,
-            batch_size=self.batch_size or sizes.study_batch[self.family][0], optimizer=self.optimizer,
-            lr=self.lr if self.lr is not None or self.optimizer != "sgd" else sizes.study_batch[self.family][1],
-        )
-        check_positive("batch size", study.batch_size)
-        check_positive("seeds", study.seeds)
-        check_positive("epochs", study.epochs)
-        for depth in depths:  # the registry checks each depth against the family's minimum
-            build_model(study.family, dataset, depth=depth, **study.model_options(True))
+        """This study with every option the run size decides filled in, and every depth checked."""
+        plan = run_size(size).studies[self.family]
+        given = self.given()
+        lr = self.lr if self.lr is not None or self.optimizer != "sgd" else plan.lr
+        study = self.model_copy(update={
+            "dataset": self.dataset or FAMILIES[self.family],
+            "depths": tuple(self.depths or plan.depths),
+            "seeds": given.get("seeds", plan.seeds), "epochs": given.get("epochs", plan.epochs),
+            "width": self.width if self.width is not None else plan.width,
+            "train_images": given.get("train_images", plan.train_images),
+            "batch_size": given.get("batch_size", plan.batch_size), "lr": lr,
+        })
+        for depth in study.depths:  # each model checks its own depth; on the meta device, nothing is allocated
+            with torch.device("meta"):
+                build_model(study.family, study.dataset, depth=depth, **study.model_options(True))
         return study
 
     def model_options(self, residual: bool) -> dict:
-        return {"residual": residual, **({"width": self.width} if self.family == "mlp" else {})}
+        """What ``build_model`` gets besides the family, the dataset and the depth."""
+        extra = {"width": self.width, "norm": self.norm} if self.family == "mlp" else {}
+        return {"residual": residual, **{k: v for k, v in extra.items() if v is not None}}
+
+    def settings(self) -> dict:
+        """Every option as plain data, as ``study.json`` keeps it."""
+        return self.plain()
 
     def grid(self):
         """Every run as (depth, residual, seed); seed outermost, so one seed's picture is complete first."""
         return [(d, r, s) for s in range(self.seeds) for d in self.depths for r in (False, True)]
 
 
+def parse_shard(shard) -> tuple:
+    """``"1/4"`` or ``(1, 4)`` -> (1, 4): this process trains every 4th run of the grid, from the 2nd."""
+    text = shard if isinstance(shard, str) else "/".join(map(str, shard)) if isinstance(shard, tuple) else shard
+    if isinstance(shard, str):
+        index, _, count = shard.partition("/")
+        shard = (int(index), int(count)) if index.isdigit() and count.isdigit() else None
+    if not (isinstance(shard, tuple) and len(shard) == 2 and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1]):
+        raise LabkitError(f"shard {text} is not allowed; use I/N with 0 <= I < N, e.g. 0/4")
+    return shard
+
+
+def variant(residual: bool) -> str:
+    """How the lab names the two twins: 'residual' or 'plain'."""
+    return "residual" if residual else "plain"
+
+
 def run_key(depth: int, residual: bool, seed: int) -> str:
-    return f"depth{depth:03d}-{'residual' if residual else 'plain'}-seed{seed}"
+    return f"depth{depth:03d}-{variant(residual)}-seed{seed}"
 
 
 def _one_run(study: DepthStudy, data, depth, residual, seed, device) -> dict:
@@ -100,7 +160,7 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device) -> dict:
     final = {split: evaluate(model, data.plain_loader(split), device=device) for split in ("train", "val", "test")}
     return {
         "key": run_key(depth, residual, seed), "family": study.family, "dataset": study.dataset,
-        "depth": depth, "residual": residual, "seed": seed, "width": study.width if study.family == "mlp" else None,
+        "depth": depth, "residual": residual, "seed": seed, "width": study.width, "norm": study.norm,
         "weight_layers": count_weight_layers(model), "parameters": count_parameters(model),
         "epochs": study.epochs, "epochs_run": len(history), "optimizer": study.optimizer, "lr": study.lr,
         "batch_size": study.batch_size,
@@ -116,34 +176,43 @@ def _one_run(study: DepthStudy, data, depth, residual, seed, device) -> dict:
     }
 
 
+def _same_settings(saved: dict, study: DepthStudy) -> bool:
+    """A study saved before an option existed ran with that option's default."""
+    defaults = {key: field.default for key, field in DepthStudy.model_fields.items()}
+    return all(saved.get(key, defaults[key]) == value for key, value in study.settings().items())
+
+
 def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True,
                     shard=(0, 1)) -> pd.DataFrame:
     """Train every run of ``study`` not yet saved in ``out/runs/``; return the summary table.
 
+    Everything is checked before anything is written: the study's options and depths, the
+    output folder, the device, and that ``out`` holds no study with other settings.
     The summary (one row per run) is also written to ``out/summary.csv``.
     ``shard=(i, n)`` trains only every n-th run of the grid, starting at the i-th, so n
     processes (on one GPU, say) can share a study: each run has its own file.
     """
-    index, count = shard
-    if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
-        raise LabkitError(f"shard {index}/{count} is not allowed; use i/n with 0 <= i < n, e.g. 0/4")
+    index, count = parse_shard(shard)
     study = study.resolved(size)
-    out, device = Path(out), default_device(device)
-    settings = {k: v for k, v in vars(study).items()}
+    out, device = check_out_dir(out), default_device(device)
     saved = out / "study.json"
-    if saved.exists() and load_json(saved)["study"] != plain_data(settings):
-        raise LabkitError(f"{out} holds a study with other settings ({load_json(saved)['study']}); "
-                          "use another --out folder, or the same settings to resume it")
-    save_json({"study": settings, "size": run_size(size).name}, saved)
+    if saved.exists():
+        before = load_json(saved).get("study", {})
+        if not _same_settings(before, study):
+            different = ", ".join(f"{k}: {before.get(k)!r} there, {v!r} here" for k, v in study.settings().items()
+                                  if before.get(k, v) != v)
+            raise LabkitError(f"{out} holds a study with other settings ({different}); "
+                              "use another --out folder, or the same settings to resume it")
+    save_json({"study": study.settings(), "size": run_size(size).name}, saved)
     mine = study.grid()[index::count]
-    todo = [run for run in mine if not (out / "runs" / f"{run_key(*run)}.json").exists()]
+    todo = [run for run in mine if _saved_run(out / "runs" / f"{run_key(*run)}.json") is None]
     if todo:
         data = load_data(study.dataset, size=size, train_images=study.train_images, batch_size=study.batch_size,
                          device=device)
         for number, (depth, residual, seed) in enumerate(todo, start=1):
             if progress:
-                print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, "
-                      f"{'residual' if residual else 'plain'}, seed {seed}", flush=True)
+                print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, {variant(residual)}, seed {seed}",
+                      flush=True)
             result = _one_run(study, data, depth, residual, seed, device)
             save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
             if progress:
@@ -152,6 +221,20 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
     table = load_study(out)
     save_csv(table, out / "summary.csv")
     return table
+
+
+_RUN_KEYS = ("depth", "residual", "seed", "test_acc", "history")
+
+
+def _saved_run(path: Path) -> dict | None:
+    """A run's saved result, or None when there is none or it cannot be read (it will be trained again)."""
+    if not path.exists():
+        return None
+    try:
+        run = load_json(path)
+    except (ValueError, OSError):
+        return None
+    return run if isinstance(run, dict) and all(key in run for key in _RUN_KEYS) else None
 
 
 class _SavedRuns(dict):
@@ -170,11 +253,18 @@ def load_study(out) -> pd.DataFrame:
 
     The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files;
     the study's settings and run size (``out/study.json``) in ``table.attrs["study"]``.
+    A run file that cannot be read (empty, cut short) is named on stderr and left out;
+    running the study again trains that run anew.
     """
     files = sorted(Path(out, "runs").glob("*.json"))
-    if not files:
+    readable = {f.stem: _saved_run(f) for f in files}
+    for name in sorted(k for k, run in readable.items() if run is None):
+        size = Path(out, "runs", f"{name}.json").stat().st_size
+        print(f"labkit: left out {Path(out, 'runs', name + '.json')}: not a finished run ({size:,} bytes, "
+              "empty or cut short); run the study again to redo it", file=sys.stderr)
+    runs = _SavedRuns({k: run for k, run in readable.items() if run is not None})
+    if not runs:
         raise LabkitError(f"no saved runs in {Path(out, 'runs')}; run the study first")
-    runs = _SavedRuns({f.stem: load_json(f) for f in files})
     columns = ["family", "dataset", "depth", "residual", "seed", "weight_layers", "parameters", "epochs_run",
                "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "test_images", "seconds"]
     table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])

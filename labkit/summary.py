@@ -7,6 +7,7 @@ import re
 from torch import nn
 
 from .catalog import DATASETS
+from .errors import check_choice
 
 __all__ = ["model_summary", "ModelSummary"]
 
@@ -40,7 +41,7 @@ def model_summary(model: nn.Module, dataset: str = "cifar10", batch_size: int = 
     """torchinfo's summary of ``model`` for one batch of ``dataset`` images (printed as a table)."""
     import torchinfo  # imported only when a summary is asked for
 
-    info = DATASETS[dataset]
+    info = DATASETS[check_choice("dataset", dataset, DATASETS)]
     shape = (batch_size, info.channels, info.image_size, info.image_size)
     return ModelSummary(torchinfo.summary(model, input_size=shape, depth=depth, device="cpu", verbose=0,
                                           col_names=("output_size", "num_params")))

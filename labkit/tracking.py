@@ -13,7 +13,7 @@ import torch
 from .errors import LabkitError, check_choice
 from .gradients import layer_gradients
 
-__all__ = ["LOGGERS", "TensorBoardLogger", "WandbLogger", "make_logger"]
+__all__ = ["LOGGERS", "TensorBoardLogger", "WandbLogger", "check_logger", "make_logger"]
 
 LOGGERS = ("tensorboard", "wandb")
 
@@ -43,11 +43,8 @@ class WandbLogger:
     """Logs the same numbers to Weights & Biases in offline mode (``wandb sync`` uploads later)."""
 
     def __init__(self, log_dir, probe, config: dict):
-        try:
-            import wandb
-        except ImportError:
-            raise LabkitError("--log wandb needs Weights & Biases, which is not installed: "
-                              "pip install wandb (or use --log for TensorBoard)") from None
+        import wandb
+
         self.run = wandb.init(mode="offline", dir=str(log_dir), config=config, project="labkit")
         self.probe = probe
 
@@ -57,9 +54,21 @@ class WandbLogger:
         self.run.log({**row, **norms}, step=epoch)
 
 
+def check_logger(kind: str) -> str:
+    """``kind`` if it is a logger labkit has (and, for wandb, that it is installed)."""
+    check_choice("logger", kind, LOGGERS)
+    if kind == "wandb":
+        try:
+            import wandb  # noqa: F401
+        except ImportError:
+            raise LabkitError("--log wandb needs Weights & Biases, which is not installed: "
+                              "pip install wandb (or use --log for TensorBoard)") from None
+    return kind
+
+
 def make_logger(kind: str, out_dir, probe, config: dict):
     """A logger callback writing under ``out_dir/logs``; ``probe`` is a fixed (images, labels) batch."""
-    check_choice("logger", kind, LOGGERS)
+    check_logger(kind)
     log_dir = Path(out_dir) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     if kind == "wandb":

@@ -43,10 +43,10 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, args, words, tmp_path):
 
 @pytest.mark.parametrize("text, words", [
     ("model:\n  name: mlp\n  dropout: 0.5\n", ["'dropout'", "'model'", "'depth'"]),
-    ("training:\n  epochs: ten\n", ["'epochs'", "integer", "'ten'"]),
-    ("training:\n  lr: yes\n", ["'lr'", "number", "True"]),
+    ("training:\n  epochs: ten\n", ["training.epochs", "whole number", "'ten'"]),
+    ("training:\n  lr: yes\n", ["training.lr", "number", "True"]),
     ("optimiser:\n  name: sgd\n", ["'optimiser'", "'training'"]),
-    ("model: [1, 2]\n", ["'model'", "mapping"]),
+    ("model: [1, 2]\n", ["model", "mapping", "[1, 2]"]),
     ("model: {name: mlp\n", ["not valid YAML"]),
 ])
 def test_bad_config_files(capsys, tmp_path, text, words):
@@ -63,10 +63,10 @@ def test_missing_config_file(capsys, tmp_path):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")))
 def test_shipped_configs_are_valid(path):
-    from labkit.experiments import check_run_config
+    from labkit.options import RunConfig
 
-    config = check_run_config(load_config(path))
-    assert config["model"]["name"] in ("mlp", "cnn")
+    config = RunConfig.checked(load_config(path))
+    assert config.model.name in ("mlp", "cnn")
 
 
 def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, data_dir):

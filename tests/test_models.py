@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from labkit import LabkitError, build_model, count_parameters, count_weight_layers
-from labkit.models import MODELS, BasicBlock, ConvBlock, MLPBlock
+from labkit.models import MODELS, BasicBlock, MLPBlock
 
 SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 SMALL = {"resnet18": {"width": 8}}
@@ -74,7 +74,8 @@ def test_mlp_block_is_the_identity_when_its_branch_is_zero(layers):
     assert torch.equal(plain(x), torch.zeros_like(x))  # without the skip, the signal is gone
 
 
-@pytest.mark.parametrize("block", [ConvBlock(8, residual=True), BasicBlock(8, 8, residual=True)])
+@pytest.mark.parametrize("block", [BasicBlock(8, residual=True),
+                                   BasicBlock(8, 8, residual=True, shortcut="projection")])
 def test_conv_blocks_are_the_identity_when_their_branch_is_zero(block):
     _zero_last(block.bn2)  # F(x) = bn2(...) = 0
     x = torch.rand(2, 8, 6, 6)
@@ -97,9 +98,9 @@ def test_zero_pad_shortcut_keeps_the_subsampled_input():
     (lambda: build_model("resnet", depth=4), ["depth 4", "minimum", "8"]),
     (lambda: build_model("resnet", depth=21), ["21", "6n + 2"]),
     (lambda: build_model("mlp", dropout=0.5), ["'dropout'", "'depth'", "'width'"]),
-    (lambda: build_model("mlp", width="wide"), ["'width'", "positive integer", "'wide'"]),
+    (lambda: build_model("mlp", width="wide"), ["width", "whole number greater than 0", "'wide'"]),
     (lambda: build_model("mlp", norm="group"), ["'group'", "'batch'", "'layer'"]),
-    (lambda: build_model("resnet20", depth=32), ["fixed depth", "'resnet'"]),
+    (lambda: build_model("resnet20", depth=32), ["depth is fixed", "'resnet'"]),
 ])
 def test_bad_model_requests_say_what_is_allowed(call, words):
     with pytest.raises(LabkitError) as error:

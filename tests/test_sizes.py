@@ -36,8 +36,9 @@ def test_sizes_grow_from_smoke_to_full():
     smoke, cpu, full = SIZES["smoke"], SIZES["cpu"], SIZES["full"]
     for family in ("mlp", "cnn", "resnet"):
         assert smoke.epochs_for(family) <= cpu.epochs_for(family) <= full.epochs_for(family)
-    assert len(smoke.seeds) <= len(cpu.seeds) <= len(full.seeds)
-    assert all((d - 2) % 6 == 0 for s in SIZES.values() for d in s.resnet_depths)
+    for family in ("mlp", "resnet"):
+        assert smoke.studies[family].seeds <= cpu.studies[family].seeds <= full.studies[family].seeds
+    assert all((d - 2) % 6 == 0 for s in SIZES.values() for d in s.studies["resnet"].depths)
 
 
 def test_overview_says_all_instead_of_none_and_groups_thousands():

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from labkit import LabkitError, build_model, evaluate, fit
-from labkit.train import CHECKPOINT_NAME, OPTIMIZERS, SCHEDULES, BestModel, load_checkpoint
+from labkit.options import OPTIMIZERS, SCHEDULES
+from labkit.train import CHECKPOINT_NAME, BestModel, load_checkpoint
 
 
 class Tiny:
@@ -99,7 +100,7 @@ def test_interrupted_training_resumes_to_the_same_result(mnist, tmp_path):
     assert resumed.drop(columns="seconds").equals(unbroken.drop(columns="seconds"))
     for a, b in zip(unbroken_model.state_dict().values(), resumed_model.state_dict().values()):
         assert torch.equal(a, b)
-    with pytest.raises(LabkitError, match="3 epochs, not 5"):
+    with pytest.raises(LabkitError, match="epochs=3, not 5"):
         run(tmp_path / "b", epochs=5, resume=True)
 
 

@@ -14,7 +14,8 @@ import torch
 
 from ..catalog import DATASETS
 from ..device import default_device
-from ..errors import check_choice, check_non_negative, check_positive
+from ..errors import LabkitError, check_choice
+from ..options import Data, Seed, check
 from ..sizes import FROM_RUN_SIZE, run_size
 from .datasets import load_images
 from .loaders import DeviceLoader, classic_loader
@@ -85,9 +86,9 @@ class DataBundle:
         return images.to(self.device), self.labels[split][:count].to(self.device)
 
 
-def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, val_images=None,
-              test_images=FROM_RUN_SIZE, batch_size=None, augment=None, seed=0, device=None, loader="device",
-              num_workers=None, download=None) -> DataBundle:
+def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, val_images=FROM_RUN_SIZE,
+              test_images=FROM_RUN_SIZE, batch_size=FROM_RUN_SIZE, augment=None, seed=0, device=None,
+              loader="device", num_workers=None, download=None) -> DataBundle:
     """Load a dataset, split it, and make train / validation / test loaders.
 
     Defaults come from the run size (``LABKIT_SIZE``): how many training,
@@ -97,19 +98,24 @@ def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, va
     official one (its first ``test_images`` images).
 
     ``loader`` is ``"device"`` (whole dataset on the device) or ``"classic"``
-    (``torch.utils.data.DataLoader`` with per-image transforms).
+    (``torch.utils.data.DataLoader`` with per-image transforms).  Every option is
+    defined in :class:`labkit.options.Data` and checked before anything is read.
     """
-    check_choice("dataset", name, DATASETS)
-    check_choice("loader", loader, ("device", "classic"))
+    options = Data.checked(name=name, root=root, train_images=train_images, val_images=val_images,
+                           test_images=test_images, batch_size=batch_size, augment=augment, loader=loader,
+                           num_workers=num_workers, download=download)
+    check(Seed, seed, "seed=")
     sizes = run_size(size)
     info = DATASETS[name]
-    train_images = sizes.train_images[name] if train_images is FROM_RUN_SIZE else train_images
-    test_images = sizes.test_images if test_images is FROM_RUN_SIZE else test_images
-    val_images = sizes.val_images if val_images is None else val_images
-    batch_size = sizes.batch_size if batch_size is None else batch_size
+    given = options.given()
+    train_images = given.get("train_images", sizes.train_images[name])
+    test_images = given.get("test_images", sizes.test_images)
+    val_images = given.get("val_images", sizes.val_images)
+    batch_size = given.get("batch_size", sizes.batch_size)
     augment = info.augment if augment is None else augment
-    check_positive("batch size", batch_size)
-    check_non_negative("validation images", val_images)
+    if train_images is not None and train_images + val_images > info.train_images:
+        raise LabkitError(f"{name} has {info.train_images:,} training images: {train_images:,} for training and "
+                          f"{val_images:,} for validation do not fit (train_images={train_images!r})")
     device = default_device(device)
 
     images, labels, classes, train_set = load_images(name, "train", root, download)
@@ -117,7 +123,7 @@ def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, va
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     val_index, train_index = order[:val_images], order[val_images:]
     if train_images is not None:
-        train_index = train_index[:check_positive("training images", train_images)]
+        train_index = train_index[:train_images]
     test_index = torch.arange(len(test_y) if test_images is None else min(test_images, len(test_y)))
 
     split_images = {"train": images[train_index], "val": images[val_index], "test": test_x[test_index]}

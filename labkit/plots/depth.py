@@ -30,9 +30,13 @@ def _runs(table: pd.DataFrame) -> list:
     return list(table.attrs["runs"].values())
 
 
-def _first_seed(table, depth, residual) -> dict:
-    runs = [r for r in _runs(table) if r["depth"] == depth and r["residual"] == residual]
-    return min(runs, key=lambda r: r["seed"])
+def _first_seeds(table, depths, variants=(False, True)):
+    """(depth, residual, the run of its lowest seed) for each pair that has a saved run, depth by depth."""
+    for depth in depths:
+        for residual in variants:
+            runs = [r for r in _runs(table) if r["depth"] == depth and r["residual"] == residual]
+            if runs:
+                yield depth, residual, min(runs, key=lambda r: r["seed"])
 
 
 def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
@@ -95,13 +99,13 @@ def plot_gradient_flow(table: pd.DataFrame, epoch: int = 0, depths=None):
     depths = depths or sorted(table.depth.unique())
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
-    for ax, residual in zip(axes, (False, True)):
-        for depth in depths:
-            grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
+    for ax, variant in zip(axes, (False, True)):
+        for depth, _, run in _first_seeds(table, depths, (variant,)):
+            grads = pd.DataFrame(run["gradients"])
             grads = grads[grads.epoch == epoch]
             ax.plot(grads.depth, grads.grad_norm.clip(lower=1e-30), color=colours[depth], label=f"depth {depth}")
         ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="gradient norm",
-               title=f"{VARIANT[residual]}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
+               title=f"{VARIANT[variant]}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize="small")
     fig.tight_layout()
@@ -111,9 +115,8 @@ def plot_gradient_flow(table: pd.DataFrame, epoch: int = 0, depths=None):
 def plot_gradient_heatmap(table: pd.DataFrame, depth: int | None = None):
     """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
     depth = depth or int(table.depth.max())
-    return plot_probe_heatmap({f"{VARIANT[residual]}, depth {depth}":
-                               pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
-                               for residual in (False, True)})
+    return plot_probe_heatmap({f"{VARIANT[residual]}, depth {depth}": pd.DataFrame(run["gradients"])
+                               for depth, residual, run in _first_seeds(table, [depth])})
 
 
 def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):
@@ -121,12 +124,11 @@ def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):
     depths = sorted(table.depth.unique())
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
     fig, ax = plt.subplots(figsize=(7, 4))
-    for depth in depths:
-        for residual in (False, True):
-            grads = pd.DataFrame(_first_seed(table, depth, residual)["gradients"])
-            grads = grads[grads.depth == layer]
-            ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
-                    linestyle="-" if residual else "--", label=f"{VARIANT[residual]} {depth}")
+    for depth, residual, run in _first_seeds(table, depths):
+        grads = pd.DataFrame(run["gradients"])
+        grads = grads[grads.depth == layer]
+        ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
+                linestyle="-" if residual else "--", label=f"{VARIANT[residual]} {depth}")
     ax.set(yscale="log", xlabel="epoch (0 = initialisation)", ylabel=f"gradient norm of layer {layer}",
            title="solid: residual, dashed: plain")
     ax.grid(alpha=0.3)
@@ -139,11 +141,10 @@ def plot_activation_stds(table: pd.DataFrame, when: str = "final", depths=None):
     """Standard deviation of each layer's output, plain vs residual (He et al. 2016, Fig. 7)."""
     depths = depths or sorted(table.depth.unique())[-2:]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for depth in depths:
-        for residual in (False, True):
-            stds = pd.DataFrame(_first_seed(table, depth, residual)["activations"][when])
-            ax.plot(stds.depth, stds.activation_std, color=COLOURS[residual],
-                    linestyle="-" if depth == max(depths) else ":", label=f"{VARIANT[residual]} {depth}")
+    for depth, residual, run in _first_seeds(table, depths):
+        stds = pd.DataFrame(run["activations"][when])
+        ax.plot(stds.depth, stds.activation_std, color=COLOURS[residual],
+                linestyle="-" if depth == max(depths) else ":", label=f"{VARIANT[residual]} {depth}")
     ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
            title=f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
     ax.grid(alpha=0.3)

@@ -262,27 +262,16 @@ def plot_pixel_histogram(images, mean=None, std=None, bins: int = 60, log: bool 
 
 def plot_lr_schedules(schedules=("onecycle", "cosine", "step", "plateau", "none"), epochs: int = 20,
                       steps_per_epoch: int = 100, lr: float = 0.1):
-    """The learning rate at every optimiser step for each schedule of ``lk.train.make_scheduler``.
+    """The learning rate at every optimiser step for each schedule, stepped exactly as ``fit`` steps it.
 
-    The schedules are the ones ``fit`` uses, stepped on a dummy parameter exactly as ``fit``
-    steps them (per batch or per epoch).  "plateau" depends on the validation loss; it is drawn
-    for a loss that never improves, the case where it acts.
+    The rates come from ``labkit.optim.learning_rates``.  "plateau" depends on the validation
+    loss; it is drawn for a loss that never improves, the case where it acts.
     """
-    from ..train import make_optimizer, make_scheduler
+    from ..optim import learning_rates
 
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name in schedules:
-        optimizer = make_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr)
-        scheduler, per_batch = make_scheduler(name, optimizer, epochs, steps_per_epoch)
-        rates = []
-        for _ in range(epochs):
-            for _ in range(steps_per_epoch):
-                rates.append(optimizer.param_groups[0]["lr"])
-                optimizer.step()
-                if per_batch:
-                    scheduler.step()
-            if scheduler is not None and not per_batch:
-                scheduler.step(1.0) if name == "plateau" else scheduler.step()
+        rates = learning_rates(name, epochs=epochs, steps_per_epoch=steps_per_epoch, lr=lr)
         label = "plateau (validation loss flat)" if name == "plateau" else name
         ax.plot(np.arange(len(rates)) / steps_per_epoch, rates, label=label)
     ax.set(xlabel="epoch", ylabel="learning rate", title=f"learning-rate schedules (peak {lr})")
