@@ -40,12 +40,15 @@ def _seconds_per_epoch(model_name, dataset, loader, size, device, epochs, precis
     data = lk.load_data(dataset, size=size.name, loader=loader, device=device, **options)
     model = lk.build_model(model_name, dataset, **({"width": size.resnet18_width} if model_name == "resnet18" else {}))
     history = lk.fit(model, data, epochs=epochs, device=device, precision=precision, progress=False)
-    test = lk.evaluate(model, data.test, device=device)
+    settings = {"model": {"name": model_name}, "dataset": {"name": dataset, "loader": loader, **options},
+                "training": {"epochs": epochs, "precision": precision}}
+    record = lk.record_run(model, data, history, name=model_name, settings=settings, size=size.name, device=device,
+                           splits=("val", "test"))  # the one record every run of the lab saves
     steady = history.seconds.iloc[1:] if len(history) > 1 else history.seconds  # epoch 1 includes warm-up
     return {"model": model_name, "dataset": dataset, "loader": loader, "precision": precision,
             "batch_size": data.train.batch_size, "train_images": data.counts["train"], "epochs": epochs,
-            "seconds_per_epoch": round(float(steady.mean()), 2), "val_acc": history.val_acc.iloc[-1],
-            "test_acc": test["accuracy"], "test_images": test["images"]}
+            "seconds_per_epoch": round(float(steady.mean()), 2), "val_acc": record["val_acc"],
+            "test_acc": record["test_acc"], "test_images": record["test_images"]}
 
 
 def loaders(size, device) -> pd.DataFrame:

@@ -32,10 +32,11 @@ def markdown(table: pd.DataFrame) -> str:
 
 def depth_section(family: str, title: str) -> str:
     folder = ROOT / "assets" / "depth" / family
-    table = lk.load_study(folder)
-    summary = lk.summarise(table)
-    runs = list(table.attrs["runs"].values())
+    study = lk.load_study(folder)
+    table, summary = study.table, lk.summarise(study)
+    runs = list(study.runs.values())
     first = runs[0]
+    training, batch_size = first["settings"]["training"], first["settings"]["dataset"]["batch_size"]
     wide = summary.pivot(index="depth", columns="residual", values="test_acc_mean")
     low = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="min")
     high = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="max")
@@ -59,8 +60,8 @@ def depth_section(family: str, title: str) -> str:
     return (f"### {title}\n\n{markdown(rows)}\n\n"
             "Mean over seeds (lowest–highest seed in brackets); "
             f"test accuracy on {first['test_images']:,} test images; "
-            f"{first['epochs']} epochs, batch {first['batch_size']}, {first['optimizer'].upper()} one-cycle to lr "
-            f"{first['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
+            f"{training['epochs']} epochs, batch {batch_size}, {training['optimizer'].upper()} one-cycle to lr "
+            f"{training['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
             f"{hours:.2f} GPU-process hours in all (8 processes shared the GPU). {note}"
             f"Command: `benchmarks/depth_studies_gpu.sh OUT 8 {family}`. Files: `assets/depth/{family}/`.\n\n"
             f"![accuracy against depth](assets/depth/{family}/figures/accuracy_vs_depth.png)\n")

@@ -33,16 +33,17 @@ _HOME = {
     "GradientProbe": "gradients", "activation_stds": "gradients", "layer_gradients": "gradients",
     "weight_layers": "gradients",
     "predict": "predictions", "confusion_matrix": "predictions",
-    "Run": "experiments", "train_run": "experiments",
-    "DepthStudy": "studies", "run_depth_study": "studies", "load_study": "studies", "describe_study": "studies",
-    "summarise": "studies",
+    "Run": "experiments", "train_run": "experiments", "record_run": "experiments",
+    "DepthStudy": "studies", "run_depth_study": "studies", "train_with_probe": "studies",
+    "SavedStudy": "runs", "load_study": "runs", "describe_study": "runs", "summarise": "runs", "variant": "runs",
+    "read_record": "runs", "runs_dir": "runs",
     "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
     "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
     "model_summary": "summary",
 }
-_MODULES = ("catalog", "cli", "config", "data", "device", "errors", "experiments", "gradients", "models", "optim",
-            "options", "plots", "predictions", "references", "results", "sizes", "studies", "summary", "tracking",
-            "train")
+_MODULES = ("catalog", "checkpoints", "cli", "config", "data", "device", "errors", "experiments", "gradients",
+            "models", "optim", "options", "plots", "predictions", "references", "results", "runs", "sizes",
+            "studies", "summary", "tracking", "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 

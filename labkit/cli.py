@@ -191,23 +191,24 @@ def _study(args) -> None:
     from .device import default_device
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
+    from .runs import load_study, summarise
     from .sizes import run_size
-    from .studies import DepthStudy, load_study, parse_shard, run_depth_study, summarise
+    from .studies import DepthStudy, parse_shard, run_depth_study
 
     if args.load:
-        table = load_study(args.out)
-        save_csv(table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
+        saved = load_study(args.out)
+        save_csv(saved.table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
     else:
         study = DepthStudy.checked(_sections(args).get("study", {}), spelling=_spelling({}))
         shard, size = parse_shard(args.shard), run_size(args.size)
         default_device(args.device)
         _interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
                                 "to train the rest")
-        table = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
+        saved = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
                                 shard=shard)
-    figures = save_study_figures(table, args.out)
-    print(summarise(table).round(4).to_string(index=False))
-    print(f"{len(table)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
+    figures = save_study_figures(saved, args.out)
+    print(summarise(saved).round(4).to_string(index=False))
+    print(f"{len(saved)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
 
 
 def _summary(args) -> None:

@@ -28,7 +28,7 @@ from .sizes import run_size
 from .tracking import check_logger, make_logger
 from .train import evaluate, fit, seed_everything
 
-__all__ = ["Run", "train_run"]
+__all__ = ["Run", "train_run", "record_run"]
 
 
 @dataclass
@@ -39,6 +39,27 @@ class Run:
     data: DataBundle
     history: pd.DataFrame
     result: dict
+
+
+def record_run(model, data, history: pd.DataFrame, *, name: str, settings: dict, size: str, device,
+               splits=("train", "val", "test")) -> dict:
+    """The record of a finished run (see :mod:`labkit.runs`), its final numbers measured here.
+
+    Loss and accuracy are measured on each split in ``splits`` with images as they are (never
+    augmented); the others are None.  ``settings`` holds the options as given, by section.
+    """
+    final = {split: evaluate(model, data.plain_loader(split), device=device) for split in splits}
+    measured = {f"{split}_{what}": final[split][key] if split in final else None
+                for split in ("train", "val", "test") for what, key in (("loss", "loss"), ("acc", "accuracy"))}
+    return {
+        "model": name, "dataset": data.name, "residual": getattr(model, "residual", None), "settings": settings,
+        "size": size, "hardware": describe_device(device), "torch": torch.__version__,
+        "parameters": count_parameters(model), "weight_layers": count_weight_layers(model),
+        "epochs_run": len(history), "best_epoch": history.attrs.get("best_epoch"),
+        "seconds": float(history.seconds.sum()),  # every epoch's training and validation, resumed ones too
+        "images": data.counts, **measured, "test_images": final["test"]["images"] if "test" in final else None,
+        "history": history.to_dict("records"),
+    }
 
 
 def train_run(config: dict | RunConfig, out=None, *, size=None, log=None, progress=True, callbacks=(),
@@ -69,25 +90,9 @@ def train_run(config: dict | RunConfig, out=None, *, size=None, log=None, progre
         callbacks.append(make_logger(log, out, data.sample("val", 256), config.plain()))
     history = fit(model, data, training, out_dir=out, progress=progress, callbacks=callbacks, resume=resume,
                   device=device)
-    test = evaluate(model, data.test, device=device)
-    result = {
-        "config": {"model": config.model.given(), "dataset": dataset.given(),
-                   "training": {**training.given(), "epochs": training.epochs}},
-        "size": sizes.name,
-        "parameters": count_parameters(model),
-        "weight_layers": count_weight_layers(model),
-        "hardware": describe_device(device),
-        "torch": torch.__version__,
-        "seconds": float(history.seconds.sum()),  # every epoch's training and validation, resumed ones too
-        "epochs_run": len(history),
-        "best_epoch": history.attrs["best_epoch"],
-        "images": data.counts,
-        "val_acc": float(history.val_acc.max()) if "val_acc" in history else None,
-        "test_loss": test["loss"],
-        "test_acc": test["accuracy"],
-        "test_images": test["images"],
-        "history": history.to_dict("records"),
-    }
+    settings = {"model": {"name": name, **config.model.options()}, "dataset": {**dataset.given(), "name": dataset.name},
+                "training": {**training.given(), "epochs": training.epochs}}
+    result = record_run(model, data, history, name=name, settings=settings, size=sizes.name, device=device)
     if out is not None:
         save_csv(history, out / "history.csv")
         torch.save(model.state_dict(), Path(out) / "model.pt")

@@ -53,7 +53,7 @@ def weight_layers(model: nn.Module) -> dict:
 def layer_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
     """The gradient of the loss with respect to each layer's weights, on one batch.
 
-    Returns one row per weight layer: ``layer``, ``depth`` (1 = first layer),
+    Returns one row per weight layer: ``layer`` (1 = the first, on the input side), its ``name``,
     ``grad_norm`` (L2 norm of the weight gradient), ``weight_norm`` and their ratio.
     The model is left as it was: its gradients are cleared and batch-norm
     running statistics restored.
@@ -64,10 +64,10 @@ def layer_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Tensor
     loss = nn.functional.cross_entropy(model(images), labels)
     loss.backward()
     rows = []
-    for depth, (name, layer) in enumerate(weight_layers(model).items(), start=1):
+    for index, (name, layer) in enumerate(weight_layers(model).items(), start=1):
         grad_norm = layer.weight.grad.norm().item() if layer.weight.grad is not None else 0.0
         weight_norm = layer.weight.detach().norm().item()
-        rows.append({"layer": name, "depth": depth, "grad_norm": grad_norm, "weight_norm": weight_norm,
+        rows.append({"layer": index, "name": name, "grad_norm": grad_norm, "weight_norm": weight_norm,
                      "relative": grad_norm / weight_norm if weight_norm else float("nan")})
     model.zero_grad(set_to_none=True)
     model.load_state_dict(saved_buffers, strict=False)
@@ -92,7 +92,7 @@ def activation_stds(model: nn.Module, images: torch.Tensor) -> pd.DataFrame:
         for hook in hooks:
             hook.remove()
         model.train(was_training)
-    return pd.DataFrame([{"layer": n, "depth": i, "activation_std": s}
+    return pd.DataFrame([{"layer": i, "name": n, "activation_std": s}
                          for i, (n, s) in enumerate(stds.items(), start=1)])
 
 
@@ -100,7 +100,7 @@ class GradientProbe:
     """Per-layer gradient norms on one fixed batch, measured at chosen epochs.
 
     Use it as a ``fit`` callback; ``probe.measure(0)`` records the network at
-    initialisation.  ``probe.history`` is a long table: epoch, layer, depth, grad_norm, ...
+    initialisation.  ``probe.history`` is a long table: epoch, layer, name, grad_norm, ...
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, epochs=None):

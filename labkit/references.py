@@ -11,24 +11,46 @@ the command that makes it; nothing is filled in.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from .catalog import DATASETS
-from .device import describe_device
 from .errors import LabkitError
-from .models import count_parameters
-from .results import load_json
+from .experiments import record_run
+from .runs import read_record
 from .sizes import run_size
-from .train import evaluate
 
-__all__ = ["assets_dir", "reference_runs", "beside_reference"]
+__all__ = ["ASSETS_VARIABLE", "assets_dir", "reference_runs", "beside_reference"]
+
+ASSETS_VARIABLE = "LABKIT_ASSETS"
+
+
+def _is_assets(folder: Path) -> bool:
+    return (folder / "runs").is_dir() or (folder / "depth").is_dir()
 
 
 def assets_dir() -> Path:
-    """The ``assets/`` folder of the labkit checkout (reference results and figures)."""
-    return Path(__file__).resolve().parent.parent / "assets"
+    """The ``assets/`` folder of the labkit checkout: reference results and figures.
+
+    Found the same way after any install: ``$LABKIT_ASSETS`` if set; else the checkout this
+    package was imported from (an editable install, or running from the source); else the
+    checkout around the current folder (a notebook in ``notebooks/`` after ``pip install .``).
+    """
+    if os.environ.get(ASSETS_VARIABLE):
+        folder = Path(os.environ[ASSETS_VARIABLE]).expanduser()
+        if not _is_assets(folder):
+            raise LabkitError(f"{ASSETS_VARIABLE}={str(folder)!r} holds no reference results (no runs/ or depth/)")
+        return folder.resolve()
+    here = Path(__file__).resolve().parent.parent / "assets"
+    if _is_assets(here):
+        return here
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if _is_assets(folder / "assets") and (folder / "labkit").is_dir():
+            return (folder / "assets").resolve()
+    raise LabkitError(f"labkit's reference results (assets/) are not here: open the notebooks from the labkit "
+                      f"checkout, or set {ASSETS_VARIABLE} to its assets folder")
 
 
 def _split(name: str) -> tuple:
@@ -39,18 +61,24 @@ def _split(name: str) -> tuple:
     return model, dataset
 
 
-def _row(name: str, folder: Path) -> dict:
+def _row(name: str, record: dict | None, source: str) -> dict:
+    """One table row from a run's record: the same columns for a reference and for the student's run."""
+    if record is None:
+        return {"run": name, "source": source}
+    return {"run": name, "run size": record["size"], "parameters": record["parameters"],
+            "epochs": record["epochs_run"], "training images": record["images"]["train"],
+            "test acc": record["test_acc"], "test images": record["test_images"],
+            "seconds": round(record["seconds"], 1), "hardware": record["hardware"], "source": source}
+
+
+def _reference_row(name: str, folder: Path) -> dict:
     model, dataset = _split(name)
     path = folder / "runs" / name / "result.json"
-    if not path.exists():
+    record = read_record(path)
+    if record is None:
         command = f"labkit train --model {model} --dataset {dataset} --size full --out assets/runs/{name}"
-        return {"run": name, "source": f"not produced yet ({command})"}
-    result = load_json(path)
-    return {"run": name, "run size": result["size"], "parameters": result["parameters"],
-            "epochs": result["epochs_run"], "training images": result["images"]["train"],
-            "test acc": result["test_acc"], "test images": result["test_images"],
-            "seconds": round(result["seconds"], 1), "hardware": result["hardware"],
-            "source": str(path.relative_to(folder.parent))}
+        return _row(name, None, f"not produced yet ({command})")
+    return _row(name, record, str(path.relative_to(folder.parent)))
 
 
 def reference_runs(*names: str, assets=None) -> pd.DataFrame:
@@ -61,16 +89,7 @@ def reference_runs(*names: str, assets=None) -> pd.DataFrame:
     file it came from.  Runs not produced yet get a row that says so.
     """
     folder = Path(assets) if assets is not None else assets_dir()
-    return pd.DataFrame([_row(name, folder) for name in names]).set_index("run").convert_dtypes()
-
-
-def _own_row(name: str, model, data, history: pd.DataFrame, size) -> dict:
-    device = next(model.parameters()).device
-    test = evaluate(model, data.test, device=device)
-    return {"run": name, "run size": size.name, "parameters": count_parameters(model), "epochs": len(history),
-            "training images": data.counts["train"], "test acc": test["accuracy"], "test images": test["images"],
-            "seconds": round(float(history.seconds.sum()), 1), "hardware": describe_device(device),
-            "source": ""}
+    return pd.DataFrame([_reference_row(name, folder) for name in names]).set_index("run").convert_dtypes()
 
 
 def beside_reference(runs: dict, *, size=None, assets=None):
@@ -85,7 +104,10 @@ def beside_reference(runs: dict, *, size=None, assets=None):
     for name in runs:
         _split(name)  # a bad name is refused before any model is tested
     sizes = run_size(size)
-    own = pd.DataFrame([_own_row(name, *run, sizes) for name, run in runs.items()]).set_index("run")
+    own = pd.DataFrame([
+        _row(name, record_run(model, data, history, name=_split(name)[0], settings={}, size=sizes.name,
+                              device=next(model.parameters()).device, splits=("test",)), "")
+        for name, (model, data, history) in runs.items()]).set_index("run")
     reference = reference_runs(*runs, assets=assets)
     reference["run size"] = reference["run size"].fillna("full") if "run size" in reference else "full"
     table = pd.concat({"this notebook": own, "reference": reference}, names=["", "run"]).swaplevel()

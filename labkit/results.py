@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import LabkitError
 
-__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv", "check_out_dir"]
+__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv", "check_out_dir", "write_atomically"]
 
 
 def plain_data(value):
@@ -33,17 +33,23 @@ def plain_data(value):
     return value
 
 
-def _replace(path: Path, text: str) -> Path:
+def write_atomically(path, write) -> Path:
+    """Call ``write(temporary_path)``, then rename it to ``path``: readers see the old file or the new, never half.
+
+    Every file labkit saves (JSON, CSV, checkpoints) is written this way.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
+    write(temporary)
     os.replace(temporary, path)
     return path
 
 
 def save_json(data: dict, path) -> Path:
     """Write ``data`` as indented JSON, atomically."""
-    return _replace(Path(path), json.dumps(plain_data(data), indent=2) + "\n")
+    text = json.dumps(plain_data(data), indent=2) + "\n"
+    return write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
 def load_json(path) -> dict:
@@ -52,7 +58,8 @@ def load_json(path) -> dict:
 
 def save_csv(table: pd.DataFrame, path) -> Path:
     """Write a table as CSV, atomically."""
-    return _replace(Path(path), table.to_csv(index=False))
+    text = table.to_csv(index=False)
+    return write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
 def load_csv(path) -> pd.DataFrame:

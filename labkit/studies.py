@@ -14,20 +14,17 @@ most the run in flight; ``load_study`` reads what is there without training.
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
 from typing import Literal
 
-import pandas as pd
 import torch
 from pydantic import model_validator
 
 from .data import load_data
-from .device import default_device, describe_device
+from .device import default_device
 from .errors import LabkitError
+from .experiments import record_run
 from .gradients import GradientProbe, activation_stds
-from .models import build_model, count_parameters, count_weight_layers
+from .models import build_model
 from .options import (
     FROM_RUN_SIZE,
     BatchSize,
@@ -42,11 +39,13 @@ from .options import (
     Width,
 )
 from .results import check_out_dir, load_json, save_csv, save_json
+from .runs import STUDY_RECORD, SavedStudy, describe_study, load_study, read_record, summarise, variant
 from .sizes import run_size
-from .train import evaluate, fit, seed_everything
+from .train import fit, seed_everything
 
-__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "load_study", "describe_study", "summarise", "run_key",
-           "parse_shard", "variant"]
+__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "train_with_probe", "run_key", "parse_shard",
+           # reading saved studies lives in labkit.runs; here for ``from labkit.studies import ...``
+           "SavedStudy", "load_study", "describe_study", "summarise", "variant"]
 
 FAMILIES = {"mlp": "mnist", "resnet": "cifar10"}  # model family -> its usual dataset
 
@@ -135,45 +134,41 @@ def parse_shard(shard) -> tuple:
     return shard
 
 
-def variant(residual: bool) -> str:
-    """How the lab names the two twins: 'residual' or 'plain'."""
-    return "residual" if residual else "plain"
-
-
 def run_key(depth: int, residual: bool, seed: int) -> str:
     return f"depth{depth:03d}-{variant(residual)}-seed{seed}"
 
 
-def _one_run(study: DepthStudy, data, depth, residual, seed, device) -> dict:
-    seed_everything(seed)
-    model = build_model(study.family, study.dataset, depth=depth, **study.model_options(residual))
+def train_with_probe(model, data, *, device=None, **options) -> dict:
+    """Train with ``fit`` (options as for ``fit``), watching the gradients on one fixed probe batch.
+
+    Returns the history, the per-layer gradient norms at initialisation (epoch 0) and after
+    every epoch, and each layer's output scale at initialisation and at the end.  The model
+    is left as the last epoch made it (a study compares networks where they ended).
+    """
+    device = default_device(device)
     model.to(device)
     probe_images, probe_labels = data.sample("val", 256)
     probe = GradientProbe(probe_images, probe_labels)
     probe.measure(0, model)  # at initialisation
-    activations_at_init = activation_stds(model, probe_images)
-    began = time.perf_counter()
-    history = fit(model, data, epochs=study.epochs, optimizer=study.optimizer, lr=study.lr, seed=seed,
-                  device=device, callbacks=[probe], progress=False, restore_best=False)
-    seconds = time.perf_counter() - began
-    # final accuracy on the training images as they are, not on augmented batches
-    final = {split: evaluate(model, data.plain_loader(split), device=device) for split in ("train", "val", "test")}
-    return {
-        "key": run_key(depth, residual, seed), "family": study.family, "dataset": study.dataset,
-        "depth": depth, "residual": residual, "seed": seed, "width": study.width, "norm": study.norm,
-        "weight_layers": count_weight_layers(model), "parameters": count_parameters(model),
-        "epochs": study.epochs, "epochs_run": len(history), "optimizer": study.optimizer, "lr": study.lr,
-        "batch_size": study.batch_size,
-        "train_loss": final["train"]["loss"], "train_acc": final["train"]["accuracy"],
-        "val_loss": final["val"]["loss"], "val_acc": final["val"]["accuracy"],
-        "test_loss": final["test"]["loss"], "test_acc": final["test"]["accuracy"],
-        "images": data.counts, "test_images": final["test"]["images"],
-        "seconds": seconds, "hardware": describe_device(device), "torch": torch.__version__,
-        "history": history.to_dict("records"),
-        "gradients": probe.history.to_dict("records"),
-        "activations": {"init": activations_at_init.to_dict("records"),
-                        "final": activation_stds(model, probe_images).to_dict("records")},
-    }
+    at_init = activation_stds(model, probe_images)
+    history = fit(model, data, device=device, callbacks=[probe], progress=False, restore_best=False, **options)
+    return {"history": history, "gradients": probe.history,
+            "activations": {"init": at_init, "final": activation_stds(model, probe_images)}}
+
+
+def _one_run(study: DepthStudy, data, depth, residual, seed, device, size: str) -> dict:
+    seed_everything(seed)
+    model = build_model(study.family, study.dataset, depth=depth, **study.model_options(residual))
+    watched = train_with_probe(model, data, device=device, epochs=study.epochs, optimizer=study.optimizer,
+                               lr=study.lr, seed=seed)
+    settings = {"model": {"name": study.family, "depth": depth, **study.model_options(residual)},
+                "dataset": {"name": study.dataset, "train_images": study.train_images, "batch_size": study.batch_size},
+                "training": {"epochs": study.epochs, "optimizer": study.optimizer, "lr": study.lr, "seed": seed}}
+    record = record_run(model, data, watched["history"], name=study.family, settings=settings, size=size,
+                        device=device)
+    return {**record, "key": run_key(depth, residual, seed), "depth": depth, "seed": seed,
+            "gradients": watched["gradients"].to_dict("records"),
+            "activations": {when: table.to_dict("records") for when, table in watched["activations"].items()}}
 
 
 def _same_settings(saved: dict, study: DepthStudy) -> bool:
@@ -183,12 +178,12 @@ def _same_settings(saved: dict, study: DepthStudy) -> bool:
 
 
 def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True,
-                    shard=(0, 1)) -> pd.DataFrame:
-    """Train every run of ``study`` not yet saved in ``out/runs/``; return the summary table.
+                    shard=(0, 1)) -> SavedStudy:
+    """Train every run of ``study`` not yet saved in ``out/runs/``; return every saved run.
 
     Everything is checked before anything is written: the study's options and depths, the
     output folder, the device, and that ``out`` holds no study with other settings.
-    The summary (one row per run) is also written to ``out/summary.csv``.
+    The table (one row per run) is also written to ``out/summary.csv``.
     ``shard=(i, n)`` trains only every n-th run of the grid, starting at the i-th, so n
     processes (on one GPU, say) can share a study: each run has its own file.
     """
@@ -205,7 +200,7 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
                               "use another --out folder, or the same settings to resume it")
     save_json({"study": study.settings(), "size": run_size(size).name}, saved)
     mine = study.grid()[index::count]
-    todo = [run for run in mine if _saved_run(out / "runs" / f"{run_key(*run)}.json") is None]
+    todo = [run for run in mine if read_record(out / "runs" / f"{run_key(*run)}.json", STUDY_RECORD) is None]
     if todo:
         data = load_data(study.dataset, size=size, train_images=study.train_images, batch_size=study.batch_size,
                          device=device)
@@ -213,93 +208,11 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
             if progress:
                 print(f"[{number}/{len(todo)}] {study.family}, depth {depth}, {variant(residual)}, seed {seed}",
                       flush=True)
-            result = _one_run(study, data, depth, residual, seed, device)
+            result = _one_run(study, data, depth, residual, seed, device, run_size(size).name)
             save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
             if progress:
                 print(f"      test accuracy {result['test_acc']:.4f} on {result['test_images']} images, "
                       f"{result['seconds']:.1f} s", flush=True)
-    table = load_study(out)
-    save_csv(table, out / "summary.csv")
-    return table
-
-
-_RUN_KEYS = ("depth", "residual", "seed", "test_acc", "history")
-
-
-def _saved_run(path: Path) -> dict | None:
-    """A run's saved result, or None when there is none or it cannot be read (it will be trained again)."""
-    if not path.exists():
-        return None
-    try:
-        run = load_json(path)
-    except (ValueError, OSError):
-        return None
-    return run if isinstance(run, dict) and all(key in run for key in _RUN_KEYS) else None
-
-
-class _SavedRuns(dict):
-    """The saved results of a study's runs, shared rather than copied.
-
-    pandas deep-copies ``DataFrame.attrs`` on most operations; a study's histories and
-    gradients would be copied each time, so this read-only mapping copies as itself.
-    """
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-def load_study(out) -> pd.DataFrame:
-    """The summary table of every saved run in ``out/runs/``; reads only, trains and writes nothing.
-
-    The full results (histories, gradients) are in ``table.attrs["runs"]``, keyed like the files;
-    the study's settings and run size (``out/study.json``) in ``table.attrs["study"]``.
-    A run file that cannot be read (empty, cut short) is named on stderr and left out;
-    running the study again trains that run anew.
-    """
-    files = sorted(Path(out, "runs").glob("*.json"))
-    readable = {f.stem: _saved_run(f) for f in files}
-    for name in sorted(k for k, run in readable.items() if run is None):
-        size = Path(out, "runs", f"{name}.json").stat().st_size
-        print(f"labkit: left out {Path(out, 'runs', name + '.json')}: not a finished run ({size:,} bytes, "
-              "empty or cut short); run the study again to redo it", file=sys.stderr)
-    runs = _SavedRuns({k: run for k, run in readable.items() if run is not None})
-    if not runs:
-        raise LabkitError(f"no saved runs in {Path(out, 'runs')}; run the study first")
-    columns = ["family", "dataset", "depth", "residual", "seed", "weight_layers", "parameters", "epochs_run",
-               "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "test_images", "seconds"]
-    table = pd.DataFrame([{c: run[c] for c in columns} for run in runs.values()])
-    table = table.sort_values(["depth", "residual", "seed"]).reset_index(drop=True)
-    table.attrs["runs"] = runs
-    saved = Path(out, "study.json")
-    table.attrs["study"] = load_json(saved) if saved.exists() else {}
-    return table
-
-
-def describe_study(table: pd.DataFrame) -> dict:
-    """What a saved study is the mean of: run size, hardware, epochs, seeds, images -- read from its files."""
-    saved, runs = table.attrs["study"], list(table.attrs["runs"].values())
-    seeds = table.groupby(["depth", "residual"]).size()
-    first = runs[0]
-    return {"run size": saved.get("size", "unknown"),
-            "hardware": ", ".join(sorted({run["hardware"] for run in runs})),
-            "dataset": first["dataset"], "depths": ", ".join(str(d) for d in sorted(table.depth.unique())),
-            "runs": len(runs), "training seconds (all runs)": round(sum(run["seconds"] for run in runs), 1),
-            "seeds per depth and variant": f"{seeds.min()}" if seeds.min() == seeds.max()
-            else f"{seeds.min()} to {seeds.max()}",
-            "epochs": first["epochs"], "batch size": first["batch_size"], "peak learning rate": first["lr"],
-            "MLP width": first["width"] if first["family"] == "mlp" else "-",
-            "training images": first["images"]["train"], "validation images": first["images"]["val"],
-            "test images": first["test_images"]}
-
-
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds, one row per (depth, plain/residual)."""
-    grouped = table.groupby(["depth", "residual"])
-    # a diverged run has no loss (NaN): its mean loss is NaN too, not the mean of the others
-    summary = grouped[["train_acc", "val_acc", "test_acc", "train_loss", "test_loss"]].agg(
-        [lambda s: s.mean(skipna=False), lambda s: s.std(skipna=False)])
-    summary.columns = [f"{metric}_{'mean' if stat == '<lambda_0>' else 'std'}" for metric, stat in summary.columns]
-    summary["seeds"] = grouped.size()
-    summary["parameters"] = grouped.parameters.first()
-    summary["weight_layers"] = grouped.weight_layers.first()
-    return summary.reset_index()
+    saved_study = load_study(out)
+    save_csv(saved_study.table, out / "summary.csv")
+    return saved_study

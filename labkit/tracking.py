@@ -33,7 +33,7 @@ class TensorBoardLogger:
             if key != "epoch":
                 self.writer.add_scalar(key.replace("_", "/", 1), value, epoch)
         table = layer_gradients(model, *self.probe)
-        for layer, norm in zip(table.layer, table.grad_norm):
+        for layer, norm in zip(table.name, table.grad_norm):
             self.writer.add_scalar("grad_norm/" + layer.replace(" · ", "/"), norm, epoch)
         self.writer.add_histogram("grad_norm_per_layer", torch.tensor(table.grad_norm.values), epoch)
         self.writer.flush()
@@ -50,7 +50,7 @@ class WandbLogger:
 
     def __call__(self, epoch: int, row: dict, model) -> None:
         table = layer_gradients(model, *self.probe)
-        norms = {"grad_norm/" + layer: norm for layer, norm in zip(table.layer, table.grad_norm)}
+        norms = {"grad_norm/" + layer: norm for layer, norm in zip(table.name, table.grad_norm)}
         self.run.log({**row, **norms}, step=epoch)
 
 

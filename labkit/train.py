@@ -13,11 +13,8 @@ Its options (epochs, optimizer, lr, ...) are defined once, in
 from __future__ import annotations
 
 import contextlib
-import os
-import pickle
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +22,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checkpoints import CHECKPOINT_NAME, BestModel, Progress, load_checkpoint, resume_from, save_checkpoint
 from .device import autocast_dtype, default_device
 from .errors import LabkitError
 from .models import describe_input
@@ -34,9 +32,6 @@ from .sizes import run_size
 
 __all__ = ["BestModel", "fit", "evaluate", "seed_everything", "load_checkpoint", "CHECKPOINT_NAME"]
 
-CHECKPOINT_NAME = "checkpoint.pt"
-# settings a resumed run may change: how often it saves, and whether it compiles (the same arithmetic)
-_MAY_CHANGE_ON_RESUME = ("checkpoint_every", "compile")
 
 
 def seed_everything(seed: int) -> None:
@@ -100,119 +95,6 @@ def evaluate(model: nn.Module, loader, *, device=None, precision="auto", channel
     if tally.count == 0:
         raise LabkitError("cannot evaluate on an empty loader (0 images)")
     return tally.result()
-
-
-class BestModel:
-    """Keeps a *copy* of the weights of the best epoch so far.
-
-    The copy must be deep: ``model.state_dict()`` returns references to the live
-    tensors, and ``state_dict().copy()`` only copies the dictionary, so the
-    optimiser's in-place updates would silently change the "best" weights too.
-    """
-
-    def __init__(self):
-        self.score = None
-        self.epoch = None
-        self.state = None
-
-    def update(self, model: nn.Module, score: float, epoch: int) -> bool:
-        """Remember ``model`` if ``score`` (higher is better) beats the best so far."""
-        if self.score is not None and score <= self.score:
-            return False
-        self.score, self.epoch = score, epoch
-        self.state = {key: value.detach().clone() for key, value in model.state_dict().items()}
-        return True
-
-
-# ---------------------------------------------------------------- checkpoints
-@dataclass
-class _Progress:
-    """Where a run stands after some epochs."""
-
-    epoch: int = 0  # epochs done
-    rows: list = field(default_factory=list)  # the history so far
-    waited: int = 0  # epochs since validation accuracy last improved
-    best: BestModel = field(default_factory=BestModel)
-
-
-# A checkpoint's contents, written and read by this one pair of functions.
-def _checkpoint(model, optimizer, scheduler, settings: Training, progress: _Progress) -> dict:
-    """Everything needed to continue a run exactly as if it had never stopped."""
-    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else {},
-            "settings": settings.plain(), "rng": torch.get_rng_state(),
-            "epoch": progress.epoch, "history": progress.rows, "waited": progress.waited,
-            "best_score": progress.best.score, "best_epoch": progress.best.epoch, "best_state": progress.best.state}
-
-
-def _restore(saved: dict, model, optimizer, scheduler) -> _Progress:
-    """Put a checkpoint back: the model, optimiser, schedule and random state; return the run's progress."""
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(saved["scheduler"])
-    torch.set_rng_state(saved["rng"].cpu())
-    best = BestModel()
-    best.score, best.epoch, best.state = saved["best_score"], saved["best_epoch"], saved["best_state"]
-    return _Progress(epoch=saved["epoch"], rows=saved["history"], waited=saved["waited"], best=best)
-
-
-def _save_atomically(payload: dict, path: Path) -> None:
-    temporary = path.with_suffix(".tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)  # a checkpoint is either the old one or the new one, never half
-
-
-def load_checkpoint(path, device=None) -> dict:
-    """Read a checkpoint written by ``fit`` (tensors and plain data only: ``weights_only=True``).
-
-    A file that is empty, cut short or not written by ``fit`` is refused in one line.
-    """
-    path = Path(path)
-    try:
-        saved = torch.load(path, map_location=default_device(device), weights_only=True)
-    except FileNotFoundError:
-        raise LabkitError(f"no checkpoint at {path}") from None
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        size = path.stat().st_size if path.exists() else 0
-        raise LabkitError(f"{path} is not a readable checkpoint ({size:,} bytes; {reason[:120]}); "
-                          "delete it to start afresh") from None
-    if not isinstance(saved, dict) or not {"model", "optimizer", "settings", "epoch"} <= set(saved):
-        keys = sorted(saved)[:5] if isinstance(saved, dict) else type(saved).__name__
-        raise LabkitError(f"{path} was not written by labkit's fit (it holds {keys}); "
-                          "use another output folder or delete it")
-    return saved
-
-
-def _differences(saved: dict, settings: Training) -> list:
-    now = settings.plain()
-    return [f"{key}={saved.get(key)!r}, not {now[key]!r}" for key in now
-            if key not in _MAY_CHANGE_ON_RESUME and saved.get(key) != now[key]]
-
-
-def _check_same_network(path, saved_state: dict, model: nn.Module) -> None:
-    """Refuse a checkpoint of another network, naming the first layer that differs."""
-    here = model.state_dict()
-    for key in (*saved_state, *here):
-        if key not in here or key not in saved_state:
-            where = "the checkpoint" if key in saved_state else "this model"
-            raise LabkitError(f"{path} holds another network: only {where} has {key!r}; "
-                              "resume with the same model and options, or use another output folder")
-        if saved_state[key].shape != here[key].shape:
-            raise LabkitError(f"{path} holds another network: {key!r} is {tuple(saved_state[key].shape)} there, "
-                              f"{tuple(here[key].shape)} here; resume with the same model and options")
-
-
-def _resume(path, model, optimizer, scheduler, settings, device) -> _Progress:
-    """Continue from a checkpoint, after checking it was made by this run: same settings, same network."""
-    saved = load_checkpoint(path, device)
-    different = _differences(saved["settings"], settings)
-    if different:
-        raise LabkitError(f"{path} was made with other settings ({'; '.join(different)}); "
-                          "resume with the same settings, or use another output folder")
-    _check_same_network(path, saved["model"], model)
-    return _restore(saved, model, optimizer, scheduler)
 
 
 # ---------------------------------------------------------------- the loop
@@ -285,10 +167,10 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
     # 3. Start afresh, or continue from the checkpoint.
     checkpoint = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
     if resume and checkpoint is not None and checkpoint.exists():
-        state = _resume(checkpoint, model, optimizer, scheduler, settings, device)
+        state = resume_from(checkpoint, model, optimizer, scheduler, settings, device)
     else:
         seed_everything(settings.seed)
-        state = _Progress()
+        state = Progress()
 
     bar = tqdm(total=(settings.epochs - state.epoch) * len(train_loader), disable=not progress, unit="batch",
                desc=f"{getattr(model, 'name', type(model).__name__)} on {getattr(data, 'name', 'data')}")
@@ -337,8 +219,7 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
             callback(epoch + 1, row, model)
         every = settings.checkpoint_every
         if checkpoint is not None and every and (state.epoch % every == 0 or stop or state.epoch == settings.epochs):
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomically(_checkpoint(model, optimizer, scheduler, settings, state), checkpoint)
+            save_checkpoint(checkpoint, model, optimizer, scheduler, settings, state)
         if stop:
             break
     bar.close()

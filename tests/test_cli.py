@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import labkit as lk
 from labkit.cli import main
 from labkit.config import load_config
 
@@ -75,7 +76,8 @@ def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, data_dir):
                              "--log", "--quiet", "--device", "cpu")
     assert code == 0, err
     result = json.loads((tmp_path / "result.json").read_text())
-    assert result["config"]["model"] == {"name": "mlp", "width": 64, "residual": True, "depth": 4}
+    assert result["settings"]["model"] == {"name": "mlp", "width": 64, "residual": True, "depth": 4}
+    assert set(lk.runs.RECORD) <= set(result) and result["model"] == "mlp" and result["residual"] is True
     assert result["epochs_run"] == 2 and result["test_images"] == 1_000 and result["test_acc"] > 0.5
     assert (tmp_path / "history.csv").read_text().startswith("epoch,train_loss")
     assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
@@ -90,7 +92,7 @@ def test_config_file_and_flags(capsys, tmp_path, data_dir):
                            "--quiet", "--device", "cpu")
     assert code == 0, err
     result = json.loads((tmp_path / "result.json").read_text())
-    assert result["epochs_run"] == 1 and result["config"]["training"]["optimizer"] == "adam"
+    assert result["epochs_run"] == 1 and result["settings"]["training"]["optimizer"] == "adam"
     assert result["images"]["train"] == 1000
 
 

@@ -11,7 +11,7 @@ from labkit.plots import gradients as plots
 
 def probe_history(layers=5, epochs=3, scale=1.0):
     """A GradientProbe-like history: norms that fall by 10x per layer towards the input."""
-    return pd.DataFrame([{"epoch": e, "layer": f"layer {d}", "depth": d, "grad_norm": scale * 10.0 ** (d - layers)}
+    return pd.DataFrame([{"epoch": e, "name": f"layer {d}", "layer": d, "grad_norm": scale * 10.0 ** (d - layers)}
                          for e in range(epochs + 1) for d in range(1, layers + 1)])
 
 

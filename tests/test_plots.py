@@ -176,8 +176,9 @@ def test_layer_gradients_one_line_per_network(mnist):
 def test_accuracy_vs_depth_bars_span_the_seeds_and_never_leave_zero_to_one():
     # the reference MLP study: at depth 10 one plain seed trained and two failed,
     # where mean ± std reached below 0
-    table = lk.load_study(lk.assets_dir() / "depth" / "mlp")
-    fig = lk.plots.plot_accuracy_vs_depth(table, metric="test_acc")
+    study = lk.load_study(lk.assets_dir() / "depth" / "mlp")
+    table = study.table
+    fig = lk.plots.plot_accuracy_vs_depth(study, metric="test_acc")
     ax = fig.axes[0]
     plain = table[~table.residual & (table.depth == 10)].test_acc
     bars = [container for container in ax.containers if isinstance(container, matplotlib.container.ErrorbarContainer)]

@@ -17,7 +17,7 @@ TINY = DepthStudy(family="mlp", depths=(3, 6), seeds=1, epochs=2, width=16, trai
 
 
 def test_a_study_saves_one_file_per_run_and_skips_finished_ones(data_dir, tmp_path):
-    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)
+    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False).table
     assert len(table) == 4 and set(zip(table.depth, table.residual)) == {(3, False), (3, True), (6, False), (6, True)}
     files = sorted((tmp_path / "runs").glob("*.json"))
     assert [f.stem for f in files] == sorted(run_key(d, r, 0) for d in (3, 6) for r in (False, True))
@@ -25,24 +25,24 @@ def test_a_study_saves_one_file_per_run_and_skips_finished_ones(data_dir, tmp_pa
     assert {"history", "gradients", "activations", "test_acc", "test_images", "epochs_run"} <= set(result)
     assert {row["epoch"] for row in result["gradients"]} == {0, 1, 2}  # initialisation, then each epoch
     stamps = {f: f.stat().st_mtime_ns for f in files}
-    again = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # nothing left to do
+    again = run_depth_study(TINY, tmp_path, device="cpu", progress=False).table  # nothing left to do
     assert {f: f.stat().st_mtime_ns for f in files} == stamps
     assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
 
 
 def test_twins_in_a_study_have_equal_layers_and_parameters(data_dir, tmp_path):
-    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)
+    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False).table
     for _, pair in table.groupby("depth"):
         assert pair.parameters.nunique() == 1 and pair.weight_layers.nunique() == 1
     assert sorted(table.weight_layers.unique()) == [3, 6]
 
 
 def test_summary_and_figures(data_dir, tmp_path):
-    table = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=16, train_images=200),
+    study = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=16, train_images=200),
                             tmp_path, device="cpu", progress=False)
-    summary = summarise(table)
+    summary = summarise(study)
     assert list(summary.seeds) == [2, 2] and "test_acc_std" in summary
-    paths = save_study_figures(table, tmp_path)
+    paths = save_study_figures(study, tmp_path)
     assert len(paths) == 6 and all(p.stat().st_size > 1000 for p in paths)
 
 
@@ -86,14 +86,14 @@ def test_a_killed_study_restarts_and_ends_with_every_run_exactly_once(data_dir, 
     names = sorted(f.name for f in runs.iterdir())
     assert names == sorted(f"{run_key(d, r, 0)}.json" for d in (3, 4, 5) for r in (False, True))  # no .tmp left
     assert all((runs / n).stat().st_mtime_ns == t for n, t in before.items())  # finished runs not redone
-    table = load_study(tmp_path)
+    table = load_study(tmp_path).table
     assert len(table) == 6 and not table.duplicated(["depth", "residual", "seed"]).any()
     assert (tmp_path / "figures" / "accuracy_vs_depth.png").exists()
 
 
 def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
     study = DepthStudy(family="mlp", depths=(3, 4), seeds=1, epochs=1, width=8, train_images=100)
-    first = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(0, 2))
+    first = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(0, 2)).table
     assert len(first) == 2 and list(first.residual) == [False, False]  # grid order: plain, residual, ...
     both = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(1, 2))
     assert len(both) == 4
@@ -102,18 +102,18 @@ def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
 
 
 def test_final_accuracies_are_measured_without_augmentation(data_dir, tmp_path, monkeypatch):
-    import labkit.studies
+    import labkit.experiments
 
     measured = []
-    real_evaluate = labkit.studies.evaluate
+    real_evaluate = labkit.experiments.evaluate
 
     def recording_evaluate(model, loader, **options):
         measured.append(loader.augment)
         return real_evaluate(model, loader, **options)
 
-    monkeypatch.setattr(labkit.studies, "evaluate", recording_evaluate)
+    monkeypatch.setattr(labkit.experiments, "evaluate", recording_evaluate)  # a run's record measures the end
     study = DepthStudy(family="resnet", depths=(8,), seeds=1, epochs=1, train_images=256)
-    table = run_depth_study(study, tmp_path, device="cpu", progress=False)
+    table = run_depth_study(study, tmp_path, device="cpu", progress=False).table
     assert len(table) == 2 and table.test_images.iloc[0] == 1_000
     assert measured == [False] * 6  # train, val and test of both runs: never augmented
 
@@ -130,27 +130,31 @@ def test_a_diverged_run_makes_the_mean_loss_nan_not_the_others_mean():
     assert row.test_acc_mean == 0.5 and math.isnan(row.test_loss_mean) and row.seeds == 2
 
 
-def test_saved_runs_are_shared_not_copied(data_dir, tmp_path):
-    table = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100),
-                            tmp_path, device="cpu", progress=False)
-    assert table.head(1).attrs["runs"] is table.attrs["runs"]
+def test_a_saved_study_is_its_table_its_records_and_its_settings(data_dir, tmp_path):
+    study = DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100)
+    saved = run_depth_study(study, tmp_path, device="cpu", progress=False)
+    assert set(saved.runs) == {"depth003-plain-seed0", "depth003-residual-seed0"} and len(saved) == 2
+    assert saved.settings == study.resolved().settings() and saved.size == "smoke"
+    assert not saved.table.attrs  # nothing rides along in DataFrame.attrs
+    record = saved.runs["depth003-plain-seed0"]
+    assert set(lk.runs.STUDY_RECORD) <= set(record) and record["settings"]["training"]["epochs"] == 1
 
 
 def test_describe_study_reads_what_the_saved_files_say(data_dir, tmp_path):
     study = DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=8, train_images=100)
-    table = run_depth_study(study, tmp_path, size="smoke", device="cpu", progress=False)
-    about = describe_study(table)
+    saved = run_depth_study(study, tmp_path, size="smoke", device="cpu", progress=False)
+    about = describe_study(saved)
     assert about["run size"] == "smoke" and about["runs"] == 4 and about["seeds per depth and variant"] == "2"
     assert about["epochs"] == 1 and about["MLP width"] == 8 and about["training images"] == 100
-    assert about["training seconds (all runs)"] == round(table.seconds.sum(), 1)
+    assert about["training seconds (all runs)"] == round(saved.table.seconds.sum(), 1)
     assert about == describe_study(load_study(tmp_path))  # the same from the files alone
     reference = describe_study(load_study(lk.assets_dir() / "depth" / "mlp"))
     assert reference["run size"] == "full" and reference["seeds per depth and variant"] == "2 to 3"
 
 
 def test_depth_curves_count_whole_epochs(data_dir, tmp_path):
-    table = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # 2 epochs: matplotlib would tick 1.5
-    fig = lk.plots.plot_depth_curves(table)
+    saved = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # 2 epochs: matplotlib would tick 1.5
+    fig = lk.plots.plot_depth_curves(saved)
     for ax in fig.axes:
         low, high = ax.get_xlim()
         ticks = [t for t in ax.get_xticks() if low <= t <= high]

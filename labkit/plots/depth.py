@@ -1,7 +1,8 @@
 """Figures of a depth study: accuracy against depth, curves, gradient flow, activations.
 
-Each takes the table returned by ``labkit.studies.run_depth_study`` / ``load_study``,
-whose ``attrs["runs"]`` holds every run's saved result.
+Each takes a :class:`labkit.runs.SavedStudy` (what ``run_depth_study`` and ``load_study``
+return): its ``table`` has a row per run, its ``runs`` every run's saved record.  Figures
+read saved results only; drawing one never imports the training code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
-from ..studies import summarise
+from ..runs import SavedStudy, seeds_text, summarise, variant
 from .gradients import plot_probe_heatmap
 
 __all__ = [
@@ -22,31 +23,26 @@ __all__ = [
     "plot_gradient_magnitude", "plot_activation_stds", "save_study_figures",
 ]
 
-VARIANT = {False: "plain", True: "residual"}
 COLOURS = {False: "tab:red", True: "tab:blue"}
 
 
-def _runs(table: pd.DataFrame) -> list:
-    return list(table.attrs["runs"].values())
-
-
-def _first_seeds(table, depths, variants=(False, True)):
+def _first_seeds(study: SavedStudy, depths, variants=(False, True)):
     """(depth, residual, the run of its lowest seed) for each pair that has a saved run, depth by depth."""
     for depth in depths:
         for residual in variants:
-            runs = [r for r in _runs(table) if r["depth"] == depth and r["residual"] == residual]
-            if runs:
-                yield depth, residual, min(runs, key=lambda r: r["seed"])
+            run = study.first_seed(depth, residual)
+            if run is not None:
+                yield depth, residual, run
 
 
-def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
+def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc"):
     """Accuracy against depth, plain vs residual: mean over seeds (line), each seed (dots), their range (bar).
 
     The bar spans the lowest to the highest seed rather than mean ± std: when one
     seed trains and two fail, mean ± std reaches below 0 -- an accuracy no network
     can have -- while the dots show what happened to each run.
     """
-    summary = summarise(table)
+    table, summary = study.table, summarise(study)
     fig, ax = plt.subplots(figsize=(6, 4))
     for residual, rows in summary.groupby("residual"):
         runs = table[table.residual == residual]
@@ -55,16 +51,13 @@ def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
         below = np.clip(mean - spread["min"].to_numpy(), 0, None)
         above = np.clip(spread["max"].to_numpy() - mean, 0, None)
         ax.errorbar(rows.depth, mean, yerr=[np.nan_to_num(below), np.nan_to_num(above)],
-                    marker="o", capsize=4, color=COLOURS[residual], label=f"{VARIANT[residual]} (mean, range)")
+                    marker="o", capsize=4, color=COLOURS[residual], label=f"{variant(residual)} (mean, range)")
         ax.scatter(runs.depth, runs[metric], s=30, facecolors="none", edgecolors=COLOURS[residual], zorder=3,
-                   label=f"{VARIANT[residual]}, each seed")
-    low, high = int(summary.seeds.min()), int(summary.seeds.max())
-    seeds = f"{low} seed" + ("" if low == 1 else "s") if low == high else f"{low}-{high} seeds"
-    size = table.attrs.get("study", {}).get("size")
-    images = int(table.test_images.iloc[0]) if metric.startswith("test") else None
+                   label=f"{variant(residual)}, each seed")
+    size = f", {study.size} size" if study.size != "unknown" else ""
+    images = f", {int(table.test_images.iloc[0]):,} test images" if metric.startswith("test") else ""
     ax.set(xlabel="depth (weight layers)", ylabel=metric.replace("_", " "),
-           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}" + (f", {size} size" if size else "")
-           + f": {seeds}" + (f", {images:,} test images" if images else ""))
+           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}{size}: {seeds_text(summary.seeds)}{images}")
     ax.set_xticks(sorted(summary.depth.unique()))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -72,19 +65,19 @@ def plot_accuracy_vs_depth(table: pd.DataFrame, metric: str = "test_acc"):
     return fig
 
 
-def plot_depth_curves(table: pd.DataFrame, metric: str = "val_loss"):
+def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
     """Validation loss (or another history column) per epoch for every depth; plain left, residual right."""
-    depths = sorted(table.depth.unique())
+    depths = sorted(study.table.depth.unique())
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, residual in zip(axes, (False, True)):
         for depth in depths:
-            histories = [pd.DataFrame(r["history"]) for r in _runs(table)
+            histories = [pd.DataFrame(r["history"]) for r in study.runs.values()
                          if r["depth"] == depth and r["residual"] == residual]
             if histories:  # a diverged run (NaN loss) makes the mean NaN: the line stops there
                 mean = pd.concat(histories).groupby("epoch")[metric].agg(lambda s: s.mean(skipna=False))
                 ax.plot(mean.index, mean.values, color=colours[depth], label=f"depth {depth}", marker=".")
-        ax.set(title=VARIANT[residual], xlabel="epoch", ylabel=metric.replace("_", " "))
+        ax.set(title=variant(residual), xlabel="epoch", ylabel=metric.replace("_", " "))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if "loss" in metric:
             ax.set_yscale("log")
@@ -94,41 +87,41 @@ def plot_depth_curves(table: pd.DataFrame, metric: str = "val_loss"):
     return fig
 
 
-def plot_gradient_flow(table: pd.DataFrame, epoch: int = 0, depths=None):
+def plot_gradient_flow(study: SavedStudy, epoch: int = 0, depths=None):
     """Gradient norm of every layer, first layer left, at one epoch (0 = initialisation); log scale."""
-    depths = depths or sorted(table.depth.unique())
+    depths = depths or sorted(study.table.depth.unique())
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
-    for ax, variant in zip(axes, (False, True)):
-        for depth, _, run in _first_seeds(table, depths, (variant,)):
+    for ax, residual in zip(axes, (False, True)):
+        for depth, _, run in _first_seeds(study, depths, (residual,)):
             grads = pd.DataFrame(run["gradients"])
             grads = grads[grads.epoch == epoch]
-            ax.plot(grads.depth, grads.grad_norm.clip(lower=1e-30), color=colours[depth], label=f"depth {depth}")
+            ax.plot(grads.layer, grads.grad_norm.clip(lower=1e-30), color=colours[depth], label=f"depth {depth}")
         ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="gradient norm",
-               title=f"{VARIANT[variant]}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
+               title=f"{variant(residual)}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize="small")
     fig.tight_layout()
     return fig
 
 
-def plot_gradient_heatmap(table: pd.DataFrame, depth: int | None = None):
+def plot_gradient_heatmap(study: SavedStudy, depth: int | None = None):
     """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
-    depth = depth or int(table.depth.max())
-    return plot_probe_heatmap({f"{VARIANT[residual]}, depth {depth}": pd.DataFrame(run["gradients"])
-                               for depth, residual, run in _first_seeds(table, [depth])})
+    depth = depth or int(study.table.depth.max())
+    return plot_probe_heatmap({f"{variant(residual)}, depth {depth}": pd.DataFrame(run["gradients"])
+                               for depth, residual, run in _first_seeds(study, [depth])})
 
 
-def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):
+def plot_gradient_magnitude(study: SavedStudy, layer: int = 1):
     """Gradient norm of one layer (default: the first) through training, for every depth."""
-    depths = sorted(table.depth.unique())
+    depths = sorted(study.table.depth.unique())
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
     fig, ax = plt.subplots(figsize=(7, 4))
-    for depth, residual, run in _first_seeds(table, depths):
+    for depth, residual, run in _first_seeds(study, depths):
         grads = pd.DataFrame(run["gradients"])
-        grads = grads[grads.depth == layer]
+        grads = grads[grads.layer == layer]
         ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
-                linestyle="-" if residual else "--", label=f"{VARIANT[residual]} {depth}")
+                linestyle="-" if residual else "--", label=f"{variant(residual)} {depth}")
     ax.set(yscale="log", xlabel="epoch (0 = initialisation)", ylabel=f"gradient norm of layer {layer}",
            title="solid: residual, dashed: plain")
     ax.grid(alpha=0.3)
@@ -137,14 +130,14 @@ def plot_gradient_magnitude(table: pd.DataFrame, layer: int = 1):
     return fig
 
 
-def plot_activation_stds(table: pd.DataFrame, when: str = "final", depths=None):
+def plot_activation_stds(study: SavedStudy, when: str = "final", depths=None):
     """Standard deviation of each layer's output, plain vs residual (He et al. 2016, Fig. 7)."""
-    depths = depths or sorted(table.depth.unique())[-2:]
+    depths = depths or sorted(study.table.depth.unique())[-2:]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for depth, residual, run in _first_seeds(table, depths):
+    for depth, residual, run in _first_seeds(study, depths):
         stds = pd.DataFrame(run["activations"][when])
-        ax.plot(stds.depth, stds.activation_std, color=COLOURS[residual],
-                linestyle="-" if depth == max(depths) else ":", label=f"{VARIANT[residual]} {depth}")
+        ax.plot(stds.layer, stds.activation_std, color=COLOURS[residual],
+                linestyle="-" if depth == max(depths) else ":", label=f"{variant(residual)} {depth}")
     ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
            title=f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
     ax.grid(alpha=0.3)
@@ -153,17 +146,17 @@ def plot_activation_stds(table: pd.DataFrame, when: str = "final", depths=None):
     return fig
 
 
-def save_study_figures(table: pd.DataFrame, out) -> list:
+def save_study_figures(study: SavedStudy, out) -> list:
     """Write every depth-study figure as PNG into ``out/figures``; return the paths."""
     folder = Path(out) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     figures = {
-        "accuracy_vs_depth": plot_accuracy_vs_depth(table),
-        "val_loss_curves": plot_depth_curves(table),
-        "gradient_flow_init": plot_gradient_flow(table, epoch=0),
-        "gradient_heatmap": plot_gradient_heatmap(table),
-        "gradient_magnitude": plot_gradient_magnitude(table),
-        "activation_stds": plot_activation_stds(table),
+        "accuracy_vs_depth": plot_accuracy_vs_depth(study),
+        "val_loss_curves": plot_depth_curves(study),
+        "gradient_flow_init": plot_gradient_flow(study, epoch=0),
+        "gradient_heatmap": plot_gradient_heatmap(study),
+        "gradient_magnitude": plot_gradient_magnitude(study),
+        "activation_stds": plot_activation_stds(study),
     }
     paths = []
     for name, fig in figures.items():

@@ -19,13 +19,13 @@ TINY = 1e-30  # a gradient norm of exactly 0 is drawn as this, so that its logar
 def plot_probe_heatmap(histories: dict, title: str | None = None):
     """log10 of every layer's gradient norm (rows, input side on top) at every epoch (columns).
 
-    ``histories`` maps a network's name to its ``GradientProbe.history`` (columns epoch, depth,
+    ``histories`` maps a network's name to its ``GradientProbe.history`` (columns epoch, layer,
     grad_norm), e.g. ``{"plain": plain_probe.history, "residual": residual_probe.history}``.
     All panels share **one** colour scale, so the same colour means the same gradient norm in
     every panel.  What it teaches: where (which layers) and when (which epochs) a network's
     gradients are too small to move its weights.
     """
-    grids = {name: np.log10(table.pivot(index="depth", columns="epoch", values="grad_norm").clip(lower=TINY))
+    grids = {name: np.log10(table.pivot(index="layer", columns="epoch", values="grad_norm").clip(lower=TINY))
              for name, table in histories.items()}
     low = min(float(np.nanmin(grid.values)) for grid in grids.values())
     high = max(float(np.nanmax(grid.values)) for grid in grids.values())
@@ -45,7 +45,7 @@ def _per_layer(tables: dict, column: str, ylabel: str, title: str):
     """One line per network: ``column`` of every weight layer (first layer left), log scale."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name, table in tables.items():
-        ax.plot(table.depth, table[column].clip(lower=TINY), marker=".", label=name)
+        ax.plot(table.layer, table[column].clip(lower=TINY), marker=".", label=name)
     ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -56,7 +56,7 @@ def _per_layer(tables: dict, column: str, ylabel: str, title: str):
 def plot_layer_gradients(tables: dict, title: str | None = None):
     """Gradient norm of every weight layer (first layer left), one line per network, log scale.
 
-    ``tables`` maps a name to a table from ``lk.layer_gradients`` (columns depth, grad_norm).
+    ``tables`` maps a name to a table from ``lk.layer_gradients`` (columns layer, grad_norm).
     What it teaches: in a deep plain network the gradient shrinks (or grows) layer by layer
     on its way back to the input; an identity shortcut gives it a path that skips the layers.
     """
@@ -66,7 +66,7 @@ def plot_layer_gradients(tables: dict, title: str | None = None):
 def plot_layer_activations(tables: dict, title: str | None = None):
     """Standard deviation of every weight layer's output (first layer left), one line per network, log scale.
 
-    ``tables`` maps a name to a table from ``lk.activation_stds`` (columns depth, activation_std).
+    ``tables`` maps a name to a table from ``lk.activation_stds`` (columns layer, activation_std).
     What it teaches: whether the signal keeps its scale on its way forward through the layers.
     A line that falls (or rises) geometrically means each layer multiplies the scale by a factor
     below (or above) one; the backward pass goes through the same layers.
