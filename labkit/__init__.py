@@ -11,7 +11,7 @@ A notebook needs one line, ``import labkit as lk``, then::
 """
 
 from . import plots
-from .data import DATASETS, DataBundle, data_root, load_data
+from .data import DATASETS, DataBundle, data_root, data_status, download_data, load_data
 from .device import default_device, describe_device
 from .errors import LabkitError
 from .experiments import Run, train_run
@@ -28,7 +28,7 @@ from .train import evaluate, fit, seed_everything
 __version__ = "0.1.0"
 
 __all__ = [
-    "DATASETS", "DataBundle", "data_root", "load_data",
+    "DATASETS", "DataBundle", "data_root", "data_status", "download_data", "load_data",
     "default_device", "describe_device", "LabkitError", "Run", "train_run",
     "GradientProbe", "activation_stds", "layer_gradients", "weight_layers",
     "MODELS", "build_model", "count_parameters", "count_weight_layers", "predict", "confusion_matrix",

@@ -25,16 +25,17 @@ def test_data_root_order(monkeypatch, tmp_path):
     assert first == (tmp_path / "home" / ".cache" / "labkit" / "data").resolve()
 
 
-@pytest.mark.parametrize("name, expected", [("mnist", "MNIST/raw/train-images-idx3-ubyte.gz"),
-                                            ("cifar10", "cifar-10-batches-py/data_batch_1")])
-def test_missing_dataset_names_root_and_files(tmp_path, name, expected):
+@pytest.mark.parametrize("name, folder", [("mnist", "MNIST/raw"), ("cifar10", "cifar-10-batches-py")])
+def test_a_missing_dataset_is_one_short_line_naming_the_folder_and_the_command(tmp_path, name, folder):
     with pytest.raises(LabkitError) as error:
         load_data(name, tmp_path, download=False)
     message = str(error.value)
-    assert str(tmp_path) in message and expected in message and "LABKIT_DATA" in message
+    assert "\n" not in message and len(message) < 250, message
+    assert str(tmp_path / folder) in message and f"`labkit data download {name}`" in message
+    assert "LABKIT_DATA" in message and "download=False" in message
 
 
-def test_mnist_is_the_real_dataset(data_dir):
+def test_mnist_is_the_real_dataset(mnist_dir):
     images, labels, classes, _ = load_images("mnist", "train")
     assert images.shape == (60_000, 1, 28, 28) and images.dtype == torch.uint8
     assert torch.bincount(labels)[:3].tolist() == [5923, 6742, 5958]
