@@ -1,4 +1,4 @@
-"""The command line: ``labkit train``, ``labkit study depth``, ``labkit summary`` (or ``python -m labkit``).
+"""The command line: ``labkit train``, ``study depth``, ``summary``, ``data`` (or ``python -m labkit``).
 
 Flags override the ``--config`` YAML file, which overrides the defaults.  Any
 bad input ends with exit code 2 and one line on stderr naming the bad value
@@ -106,7 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
     _model_flags(summary)
     summary.add_argument("--batch-size", type=int, default=1)
+    _data_parser(commands)
     return parser
+
+
+def _data_parser(commands) -> None:
+    """``labkit data`` (where each dataset is, whether complete) and ``labkit data download [NAME]``."""
+    data = commands.add_parser("data", help="where each dataset is and whether it is complete; download it")
+    data.add_argument("--data", metavar="DIR", help="dataset folder (default: $LABKIT_DATA)")
+    actions = data.add_subparsers(dest="action", parser_class=_Parser)
+    download = actions.add_parser("download", help="download what is missing (verified, at most once)")
+    download.add_argument("dataset", nargs="?", default="all", help="mnist, cifar10 or all (default)")
+    download.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS, help="dataset folder")
 
 
 def _flags_config(args) -> dict:
@@ -173,11 +184,23 @@ def _summary(args) -> None:
     print(model_summary(model, dataset, batch_size=args.batch_size))
 
 
+def _data(args) -> None:
+    from .data import data_root, data_status, download_data
+
+    root = data_root(args.data)
+    table = download_data(args.dataset, root) if args.action == "download" else data_status(root)
+    print(f"data root: {root}")
+    print(table.drop(columns="details").astype(object).fillna("-").to_string(index=False))
+    for details in table["details"]:
+        if details:
+            print(details)
+
+
 def main(argv=None) -> int:
     """Run the command line; return the exit code (0, or 2 for bad input)."""
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "study": _study, "summary": _summary}[args.command](args)
+        {"train": _train, "study": _study, "summary": _summary, "data": _data}[args.command](args)
     except LabkitError as error:
         print(f"labkit: error: {error}", file=sys.stderr)
         return 2
