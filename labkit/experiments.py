@@ -26,7 +26,7 @@ from .errors import check_choice, check_positive
 from .models import build_model, count_parameters, count_weight_layers, model_family
 from .results import save_csv, save_json
 from .sizes import run_size
-from .tracking import make_logger
+from .tracking import LOGGERS, make_logger
 from .train import OPTIMIZERS, PRECISIONS, SCHEDULES, evaluate, fit, seed_everything
 
 __all__ = ["Run", "train_run", "check_run_config"]
@@ -71,6 +71,8 @@ def train_run(config: dict, out=None, *, size=None, log=None, progress=True, cal
     epochs for the model family (``LABKIT_SIZE``).
     """
     config = check_run_config(config)
+    if log is not None:
+        check_choice("logger", log, LOGGERS)  # bad input is refused before the data is read (or downloaded)
     family = config.pop("family")
     sizes = run_size(size)
     model_cfg, data_cfg, train_cfg = config["model"], dict(config["dataset"]), dict(config["training"])
