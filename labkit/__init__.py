@@ -27,7 +27,7 @@ _HOME = {
     "default_device": "device", "describe_device": "device",
     "DATASETS": "catalog",
     "Model": "options", "Data": "options", "Training": "options", "RunConfig": "options",
-    "DataBundle": "data", "data_root": "data", "load_data": "data",
+    "DataBundle": "data", "data_root": "data", "load_data": "data", "data_status": "data", "download_data": "data",
     "MODELS": "models", "build_model": "models", "count_parameters": "models", "count_weight_layers": "models",
     "evaluate": "train", "fit": "train", "seed_everything": "train",
     "GradientProbe": "gradients", "activation_stds": "gradients", "layer_gradients": "gradients",

@@ -1,4 +1,4 @@
-"""The command line: ``labkit train``, ``labkit study depth``, ``labkit summary`` (or ``python -m labkit``).
+"""The command line: ``labkit train``, ``study depth``, ``summary``, ``data`` (or ``python -m labkit``).
 
 Every flag that sets an option of a run is made from that option's one
 definition in :mod:`labkit.options` (its type, help text and allowed values),
@@ -134,7 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_options(summary, "model", Model)
     _add_options(summary, "dataset", Data, only=("name",))
     summary.add_argument("--batch-size", type=int, default=1, help="images in the example batch (default: 1)")
+    _data_parser(commands)
     return parser
+
+
+def _data_parser(commands) -> None:
+    """``labkit data`` (where each dataset is, whether complete) and ``labkit data download [NAME]``."""
+    data = commands.add_parser("data", help="where each dataset is and whether it is complete; download it")
+    data.add_argument("--data", metavar="DIR", help="dataset folder (default: $LABKIT_DATA)")
+    actions = data.add_subparsers(dest="action", parser_class=_Parser)
+    download = actions.add_parser("download", help="download what is missing (verified, at most once)")
+    download.add_argument("dataset", nargs="?", default="all", help="mnist, cifar10 or all (default)")
+    download.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS, help="dataset folder")
 
 
 def _sections(args) -> dict:
@@ -225,6 +236,18 @@ def _summary(args) -> None:
     print(model_summary(build_model(name, dataset, **model), dataset, batch_size=args.batch_size))
 
 
+def _data(args) -> None:
+    from .data import data_root, data_status, download_data
+
+    root = data_root(args.data)
+    table = download_data(args.dataset, root) if args.action == "download" else data_status(root)
+    print(f"data root: {root}")
+    print(table.drop(columns="details").astype(object).fillna("-").to_string(index=False))
+    for details in table["details"]:
+        if details:
+            print(details)
+
+
 def _negative_numbers_as_values(argv: list) -> list:
     """``--lr -1e-4`` -> ``--lr=-1e-4``: argparse takes "-1e-4" and "-inf" for flags, not for values."""
     joined, index = [], 0
@@ -253,7 +276,7 @@ def _main(argv) -> int:
     try:
         argv = _negative_numbers_as_values(list(sys.argv[1:] if argv is None else argv))
         args = build_parser().parse_args(argv)
-        {"train": _train, "study": _study, "summary": _summary}[args.command](args)
+        {"train": _train, "study": _study, "summary": _summary, "data": _data}[args.command](args)
     except LabkitError as error:
         print(f"labkit: error: {error}", file=sys.stderr)
         return 2

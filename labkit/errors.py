@@ -3,11 +3,13 @@
 Every front door (the command line, ``build_model``, ``load_data``, ``fit``,
 ``run_size``) validates its input once and raises a :class:`LabkitError`
 whose message names the bad value and the allowed ones.  The command line
-turns it into a single line on stderr and exit code 2.
+turns it into a single line on stderr and exit code 2; in Jupyter (or IPython)
+a cell that raises one shows that line alone, without the traceback.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 __all__ = ["LabkitError", "check_choice", "check_positive", "check_non_negative"]
@@ -41,3 +43,25 @@ def check_non_negative(what: str, value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise LabkitError(f"{what} must be zero or positive, got {value!r}")
     return value
+
+
+def _one_line_in_ipython() -> None:
+    """In a Jupyter kernel or IPython, show a :class:`LabkitError` as its one line, not a traceback.
+
+    The cell still fails (so "Run all" stops there); only the traceback into
+    labkit's code, which says nothing the message does not, is left out.  An
+    exception handler someone else set is left alone.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "custom_exceptions", ()) not in ((), (LabkitError,)):
+        return
+
+    def show(self, etype, value, tb, tb_offset=None):
+        line = self.InteractiveTB.get_exception_only(etype, value)  # "LabkitError: ..."
+        self._showtraceback(etype, value, line)  # what showtraceback ends in (ipykernel overrides it)
+
+    shell.set_custom_exc((LabkitError,), show)
+
+
+_one_line_in_ipython()

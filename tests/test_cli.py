@@ -70,7 +70,7 @@ def test_shipped_configs_are_valid(path):
     assert config.model.name in ("mlp", "cnn")
 
 
-def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, data_dir):
+def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, mnist_dir):
     code, out, err = run_cli(capsys, "train", "--model", "mlp", "--dataset", "mnist", "--epochs", "2",
                              "--width", "64", "--residual", "--depth", "4", "--out", str(tmp_path),
                              "--log", "--quiet", "--device", "cpu")
@@ -84,7 +84,7 @@ def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, data_dir):
     assert "test accuracy" in out and "on 1000 test images" in out
 
 
-def test_config_file_and_flags(capsys, tmp_path, data_dir):
+def test_config_file_and_flags(capsys, tmp_path, mnist_dir):
     config = tmp_path / "c.yaml"
     config.write_text("model: {name: mlp, width: 32}\ndataset: {name: mnist, train_images: 1000}\n"
                       "training: {epochs: 3, optimizer: adam}\n")
@@ -96,7 +96,7 @@ def test_config_file_and_flags(capsys, tmp_path, data_dir):
     assert result["images"]["train"] == 1000
 
 
-def test_wandb_without_wandb_says_how_to_install(capsys, tmp_path, data_dir, monkeypatch):
+def test_wandb_without_wandb_says_how_to_install(capsys, tmp_path, mnist_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # as if not installed
     code, _, err = run_cli(capsys, "train", "--model", "mlp", "--epochs", "1", "--out", str(tmp_path),
                            "--log", "wandb", "--quiet", "--device", "cpu")

@@ -25,16 +25,17 @@ def test_data_root_order(monkeypatch, tmp_path):
     assert first == (tmp_path / "home" / ".cache" / "labkit" / "data").resolve()
 
 
-@pytest.mark.parametrize("name, expected", [("mnist", "MNIST/raw/train-images-idx3-ubyte.gz"),
-                                            ("cifar10", "cifar-10-batches-py/data_batch_1")])
-def test_missing_dataset_names_root_and_files(tmp_path, name, expected):
+@pytest.mark.parametrize("name, folder", [("mnist", "MNIST/raw"), ("cifar10", "cifar-10-batches-py")])
+def test_a_missing_dataset_is_one_short_line_naming_the_folder_and_the_command(tmp_path, name, folder):
     with pytest.raises(LabkitError) as error:
         load_data(name, tmp_path, download=False)
     message = str(error.value)
-    assert str(tmp_path) in message and expected in message and "LABKIT_DATA" in message
+    assert "\n" not in message and len(message) < 250, message
+    assert str(tmp_path / folder) in message and f"`labkit data download {name}`" in message
+    assert "LABKIT_DATA" in message and "download=False" in message
 
 
-def test_mnist_is_the_real_dataset(data_dir):
+def test_mnist_is_the_real_dataset(mnist_dir):
     images, labels, classes, _ = load_images("mnist", "train")
     assert images.shape == (60_000, 1, 28, 28) and images.dtype == torch.uint8
     assert torch.bincount(labels)[:3].tolist() == [5923, 6742, 5958]
@@ -42,7 +43,7 @@ def test_mnist_is_the_real_dataset(data_dir):
     assert len(test_images) == 10_000 and len(classes) == 10
 
 
-def test_offline_cifar_copy_loads(data_dir):
+def test_offline_cifar_copy_loads(offline_data):
     images, labels, classes, dataset = load_images("cifar10", "train")
     assert isinstance(dataset, CIFAR10Rebuilt)
     assert images.shape == (50_000, 3, 32, 32) and torch.bincount(labels).tolist() == [5000] * 10
@@ -50,11 +51,11 @@ def test_offline_cifar_copy_loads(data_dir):
     assert len(load_images("cifar10", "test")[1]) == 1_000
 
 
-def test_normal_torchvision_cifar_layout_is_preferred(data_dir, tmp_path, monkeypatch):
+def test_normal_torchvision_cifar_layout_is_preferred(offline_data, tmp_path, monkeypatch):
     # A normal download lives in cifar-10-batches-py/ and is checked against torchvision's own MD5s.
     # Build that layout from the offline copy and give the stock class this copy's checksums.
     (tmp_path / "cifar-10-batches-py").mkdir()
-    for file in (data_dir / CIFAR10Rebuilt.base_folder).iterdir():
+    for file in (offline_data / CIFAR10Rebuilt.base_folder).iterdir():
         (tmp_path / "cifar-10-batches-py" / file.name).symlink_to(file)
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "train_list", CIFAR10Rebuilt.train_list)
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "test_list", CIFAR10Rebuilt.test_list)
@@ -62,7 +63,7 @@ def test_normal_torchvision_cifar_layout_is_preferred(data_dir, tmp_path, monkey
     assert type(dataset) is torchvision.datasets.CIFAR10 and len(labels) == 1_000
 
 
-def test_split_is_seeded_disjoint_and_sized(data_dir):
+def test_split_is_seeded_disjoint_and_sized(mnist_dir):
     a = load_data("mnist", train_images=2_000, val_images=500, test_images=300, seed=1, device="cpu")
     b = load_data("mnist", train_images=2_000, val_images=500, test_images=300, seed=1, device="cpu")
     c = load_data("mnist", train_images=2_000, val_images=500, test_images=300, seed=2, device="cpu")
@@ -89,7 +90,7 @@ def test_device_loader_augments_training_batches_only(cifar):
     assert not torch.equal(augmented, cifar.normalise(cifar.images["train"][:64]))
 
 
-def test_classic_loader_keeps_train_augmentation_when_val_is_built(data_dir):
+def test_classic_loader_keeps_train_augmentation_when_val_is_built(cifar_dir):
     # The pitfall: random_split subsets share one dataset, so setting the validation
     # transform also switches off the training augmentation.
     data = load_data("cifar10", loader="classic", num_workers=0, device="cpu")
@@ -101,7 +102,7 @@ def test_classic_loader_keeps_train_augmentation_when_val_is_built(data_dir):
     assert torch.allclose(val_images, data.normalise(data.images["val"][: len(val_images)]), atol=1e-5)
 
 
-def test_device_and_classic_loaders_agree_without_augmentation(data_dir):
+def test_device_and_classic_loaders_agree_without_augmentation(mnist_dir):
     device = load_data("mnist", loader="device", test_images=256, device="cpu")
     classic = load_data("mnist", loader="classic", num_workers=0, test_images=256, device="cpu")
     a, la = next(iter(device.test))
@@ -128,7 +129,7 @@ def test_device_loader_epoch_order_is_seeded():
     assert not torch.equal(next(iter(loader))[1], first)
 
 
-def test_workers_and_pinning_come_from_the_machine(monkeypatch, data_dir):
+def test_workers_and_pinning_come_from_the_machine(monkeypatch, mnist_dir):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)))
     assert loader_workers() == 5
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})

@@ -136,6 +136,14 @@ def test_output_folder_problems_are_found_before_training(tmp_path, capsys):
         assert_one_clear_line(code, err, words)
 
 
+# ------------------------------------------------------------ data
+def test_a_bad_labkit_download_is_refused_even_with_the_data_present(data_dir, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("LABKIT_DOWNLOAD", "maybe")
+    code, err = one_line(capsys, ["train", "--epochs", "1", "--out", str(tmp_path)])
+    assert_one_clear_line(code, err, ["LABKIT_DOWNLOAD='maybe'", "'0'", "'1'"])
+    assert not (tmp_path / "result.json").exists()
+
+
 # ------------------------------------------------------------ checkpoints and resume
 def _train(mnist, out, **options):
     from test_train import Tiny

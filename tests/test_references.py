@@ -4,7 +4,7 @@ import pytest
 import labkit as lk
 
 
-def test_a_saved_run_is_read_back_with_its_test_images_and_hardware(tmp_path, data_dir):
+def test_a_saved_run_is_read_back_with_its_test_images_and_hardware(tmp_path, mnist_dir):
     config = {"model": {"name": "mlp", "depth": 2, "width": 32}, "dataset": {"name": "mnist"},
               "training": {"epochs": 1}}
     run = lk.train_run(config, tmp_path / "runs" / "mlp_mnist", size="smoke", progress=False)
@@ -37,7 +37,7 @@ def test_the_checkout_assets_hold_the_depth_studies():
     assert (lk.assets_dir() / "depth" / "mlp" / "study.json").is_file()
 
 
-def test_beside_reference_tests_your_model_and_puts_the_saved_run_under_it(tmp_path, data_dir):
+def test_beside_reference_tests_your_model_and_puts_the_saved_run_under_it(tmp_path, mnist_dir):
     config = {"model": {"name": "mlp", "depth": 2, "width": 32}, "dataset": {"name": "mnist"},
               "training": {"epochs": 1}}
     saved = lk.train_run(config, tmp_path / "runs" / "mlp_mnist", size="smoke", progress=False)

@@ -16,7 +16,7 @@ from labkit.studies import DepthStudy, run_key
 TINY = DepthStudy(family="mlp", depths=(3, 6), seeds=1, epochs=2, width=16, train_images=300)
 
 
-def test_a_study_saves_one_file_per_run_and_skips_finished_ones(data_dir, tmp_path):
+def test_a_study_saves_one_file_per_run_and_skips_finished_ones(mnist_dir, tmp_path):
     table = run_depth_study(TINY, tmp_path, device="cpu", progress=False).table
     assert len(table) == 4 and set(zip(table.depth, table.residual)) == {(3, False), (3, True), (6, False), (6, True)}
     files = sorted((tmp_path / "runs").glob("*.json"))
@@ -30,14 +30,14 @@ def test_a_study_saves_one_file_per_run_and_skips_finished_ones(data_dir, tmp_pa
     assert again.drop(columns="seconds").equals(table.drop(columns="seconds"))
 
 
-def test_twins_in_a_study_have_equal_layers_and_parameters(data_dir, tmp_path):
+def test_twins_in_a_study_have_equal_layers_and_parameters(mnist_dir, tmp_path):
     table = run_depth_study(TINY, tmp_path, device="cpu", progress=False).table
     for _, pair in table.groupby("depth"):
         assert pair.parameters.nunique() == 1 and pair.weight_layers.nunique() == 1
     assert sorted(table.weight_layers.unique()) == [3, 6]
 
 
-def test_summary_and_figures(data_dir, tmp_path):
+def test_summary_and_figures(mnist_dir, tmp_path):
     study = run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=16, train_images=200),
                             tmp_path, device="cpu", progress=False)
     summary = summarise(study)
@@ -46,7 +46,7 @@ def test_summary_and_figures(data_dir, tmp_path):
     assert len(paths) == 6 and all(p.stat().st_size > 1000 for p in paths)
 
 
-def test_other_settings_in_the_same_folder_are_refused(data_dir, tmp_path):
+def test_other_settings_in_the_same_folder_are_refused(mnist_dir, tmp_path):
     run_depth_study(DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100),
                     tmp_path, device="cpu", progress=False)
     with pytest.raises(LabkitError, match="other settings"):
@@ -68,7 +68,7 @@ def test_load_without_results_is_a_clear_error(tmp_path, capsys):
     assert "no saved runs" in capsys.readouterr().err
 
 
-def test_a_killed_study_restarts_and_ends_with_every_run_exactly_once(data_dir, tmp_path):
+def test_a_killed_study_restarts_and_ends_with_every_run_exactly_once(mnist_dir, tmp_path):
     command = [sys.executable, "-m", "labkit", "study", "depth", "--family", "mlp", "--depths", "3", "4", "5",
                "--seeds", "1", "--epochs", "2", "--width", "16", "--train-images", "300", "--out", str(tmp_path),
                "--device", "cpu", "--quiet"]
@@ -91,7 +91,7 @@ def test_a_killed_study_restarts_and_ends_with_every_run_exactly_once(data_dir, 
     assert (tmp_path / "figures" / "accuracy_vs_depth.png").exists()
 
 
-def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
+def test_shards_split_the_grid_between_processes(mnist_dir, tmp_path):
     study = DepthStudy(family="mlp", depths=(3, 4), seeds=1, epochs=1, width=8, train_images=100)
     first = run_depth_study(study, tmp_path, device="cpu", progress=False, shard=(0, 2)).table
     assert len(first) == 2 and list(first.residual) == [False, False]  # grid order: plain, residual, ...
@@ -101,7 +101,7 @@ def test_shards_split_the_grid_between_processes(data_dir, tmp_path):
         run_depth_study(study, tmp_path, shard=(2, 2))
 
 
-def test_final_accuracies_are_measured_without_augmentation(data_dir, tmp_path, monkeypatch):
+def test_final_accuracies_are_measured_without_augmentation(cifar_dir, tmp_path, monkeypatch):
     import labkit.experiments
 
     measured = []
@@ -140,7 +140,7 @@ def test_a_saved_study_is_its_table_its_records_and_its_settings(data_dir, tmp_p
     assert set(lk.runs.STUDY_RECORD) <= set(record) and record["settings"]["training"]["epochs"] == 1
 
 
-def test_describe_study_reads_what_the_saved_files_say(data_dir, tmp_path):
+def test_describe_study_reads_what_the_saved_files_say(mnist_dir, tmp_path):
     study = DepthStudy(family="mlp", depths=(3,), seeds=2, epochs=1, width=8, train_images=100)
     saved = run_depth_study(study, tmp_path, size="smoke", device="cpu", progress=False)
     about = describe_study(saved)
@@ -152,7 +152,7 @@ def test_describe_study_reads_what_the_saved_files_say(data_dir, tmp_path):
     assert reference["run size"] == "full" and reference["seeds per depth and variant"] == "2 to 3"
 
 
-def test_depth_curves_count_whole_epochs(data_dir, tmp_path):
+def test_depth_curves_count_whole_epochs(mnist_dir, tmp_path):
     saved = run_depth_study(TINY, tmp_path, device="cpu", progress=False)  # 2 epochs: matplotlib would tick 1.5
     fig = lk.plots.plot_depth_curves(saved)
     for ax in fig.axes:

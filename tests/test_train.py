@@ -139,7 +139,7 @@ def test_bad_training_arguments(mnist, options, words):
     assert all(w in str(error.value) for w in words)
 
 
-def test_a_resumed_run_reports_the_seconds_of_every_epoch_not_only_the_last_sitting(tmp_path, data_dir):
+def test_a_resumed_run_reports_the_seconds_of_every_epoch_not_only_the_last_sitting(tmp_path, mnist_dir):
     from labkit import train_run
 
     config = {"model": {"name": "mlp", "depth": 2, "width": 16}, "dataset": {"name": "mnist"},
