@@ -41,6 +41,9 @@ def default_device(device: str | torch.device | None = None) -> torch.device:
         chosen = torch.device(device) if isinstance(device, str) else None
     except RuntimeError:
         chosen = None
+    if chosen is not None and chosen.type == "mps":
+        where = "labkit does not train on it yet" if torch.backends.mps.is_available() else "it is not on this machine"
+        raise LabkitError(f"device {device!r} is an Apple GPU and {where}; use one of {', '.join(map(repr, here))}")
     if chosen is None or chosen.type not in ("cpu", "cuda"):
         raise LabkitError(f"unknown device {device!r}; this machine has {', '.join(map(repr, here))}")
     if chosen.type == "cuda" and (not has_cuda() or (chosen.index or 0) >= torch.cuda.device_count()):

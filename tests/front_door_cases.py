@@ -94,6 +94,7 @@ CLI = [
     (["train", "--device", "cuda:99"], ["'cuda:99'", "'cpu'"]),
     (["train", "--device", ""], ["''", "'cpu'"]),
     (["train", "--device", "cpu:x"], ["'cpu:x'", "'cpu'"]),
+    (["train", "--device", "mps"], ["'mps'", "Apple GPU", "'cpu'"]),
     # output folders
     (["train", "--out", ""], ["output folder", "empty"]),
     (["train", "--out", "   "], ["output folder", "empty"]),
