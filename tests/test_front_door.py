@@ -256,9 +256,22 @@ def test_ctrl_c_in_training_says_what_is_saved(monkeypatch, tmp_path, capsys):
 
 
 def test_ctrl_c_while_labkit_is_still_importing_ends_quietly(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "labkit", "train", "--out", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.4)  # the interpreter is up; torch takes seconds to import
+    # Importing torch takes a few seconds, or a fraction of one: stretch it to 30 s so that the Ctrl-C
+    # surely lands inside it, wherever the machine is fast or slow.
+    slow_import = (
+        "import builtins, sys, time\n"
+        "real = builtins.__import__\n"
+        "def slow(name, *args, **kwargs):\n"
+        "    if name == 'torch' and 'torch' not in sys.modules:\n"
+        "        print('importing torch', flush=True); time.sleep(30)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = slow\n"
+        "from labkit.cli import main\n"
+        f"sys.exit(main(['train', '--out', {str(tmp_path)!r}]))\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", slow_import], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stdout.readline() == "importing torch\n"  # labkit.cli itself loaded without torch
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
