@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import os
+import warnings
 from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -136,7 +137,9 @@ def _field(cls, keys: tuple):
 def _bounds(field) -> str:
     """The range an option allows, in words, from its definition: 'greater than 0', 'at least 0, less than 1'."""
     option = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
-    schema = TypeAdapter(option).json_schema()
+    with warnings.catch_warnings():  # a section's defaults include FROM_RUN_SIZE, which JSON cannot hold
+        warnings.simplefilter("ignore")
+        schema = TypeAdapter(option).json_schema()
     words = []
     for part in [schema, *schema.get("anyOf", [])]:
         words += [f"{word} {_number(part[key])}" for key, word in _SCHEMA_BOUNDS if key in part]
