@@ -62,18 +62,19 @@ class Progress:
 
 
 # A checkpoint's contents, written and read by this one pair of functions.
-def _checkpoint(model, optimizer, scheduler, settings: Training, progress: Progress) -> dict:
+def _checkpoint(model, optimizer, scheduler, scaler, settings: Training, progress: Progress) -> dict:
     """Everything needed to continue a run exactly as if it had never stopped."""
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict() if scheduler is not None else {},
+            "scaler": scaler.state_dict(),
             "settings": settings.plain(), "rng": torch.get_rng_state(),
             "epoch": progress.epoch, "history": progress.rows, "waited": progress.waited,
             "best_score": progress.best.score, "best_epoch": progress.best.epoch, "best_state": progress.best.state}
 
 
-def save_checkpoint(path, model, optimizer, scheduler, settings: Training, progress: Progress) -> None:
+def save_checkpoint(path, model, optimizer, scheduler, scaler, settings: Training, progress: Progress) -> None:
     """Write a checkpoint atomically: a reader finds the previous one or this one, never half of one."""
-    payload = _checkpoint(model, optimizer, scheduler, settings, progress)
+    payload = _checkpoint(model, optimizer, scheduler, scaler, settings, progress)
     write_atomically(path, functools.partial(_save, payload))
 
 
@@ -81,12 +82,14 @@ def _save(payload: dict, temporary: Path) -> None:
     torch.save(payload, temporary)
 
 
-def _restore(saved: dict, model, optimizer, scheduler) -> Progress:
+def _restore(saved: dict, model, optimizer, scheduler, scaler) -> Progress:
     """Put a checkpoint back: the model, optimiser, schedule and random state; return the run's progress."""
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(saved["scheduler"])
+    if saved.get("scaler"):
+        scaler.load_state_dict(saved["scaler"])
     torch.set_rng_state(saved["rng"].cpu())
     best = BestModel()
     best.score, best.epoch, best.state = saved["best_score"], saved["best_epoch"], saved["best_state"]
@@ -134,7 +137,7 @@ def _check_same_network(path, saved_state: dict, model: nn.Module) -> None:
                               f"{tuple(here[key].shape)} here; resume with the same model and options")
 
 
-def resume_from(path, model, optimizer, scheduler, settings, device) -> Progress:
+def resume_from(path, model, optimizer, scheduler, scaler, settings, device) -> Progress:
     """Continue from a checkpoint, after checking it was made by this run: same settings, same network."""
     saved = load_checkpoint(path, device)
     different = _differences(saved["settings"], settings)
@@ -142,4 +145,4 @@ def resume_from(path, model, optimizer, scheduler, settings, device) -> Progress
         raise LabkitError(f"{path} was made with other settings ({'; '.join(different)}); "
                           "resume with the same settings, or use another output folder")
     _check_same_network(path, saved["model"], model)
-    return _restore(saved, model, optimizer, scheduler)
+    return _restore(saved, model, optimizer, scheduler, scaler)

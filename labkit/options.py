@@ -39,7 +39,7 @@ __all__ = [
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("onecycle", "cosine", "step", "plateau", "none")
-PRECISIONS = ("auto", "bf16", "fp32")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 LOADERS = ("device", "classic")
 NORMS = ("none", "batch", "layer")
 MAX_SEED = 2**32  # what every random generator of the lab takes
@@ -98,10 +98,10 @@ Patience = Annotated[PositiveWhole | None, Field(title="early-stopping patience"
 CheckpointEvery = Annotated[PositiveWhole | None, Field(title="checkpoint interval", description="save "
                             "everything needed to resume every this many epochs (needs an output folder)")]
 Precision = Annotated[literal(PRECISIONS), Field(title="precision", description="auto (bf16 on a GPU that "
-                      "has it, else fp32), bf16 or fp32")]
+                      "has it natively, fp16 with a gradient scaler on older GPUs, else fp32), bf16, fp16 or fp32")]
 Compile = Annotated[bool, Field(title="compile", description="torch.compile the model")]
-RunSizeName = Annotated[literal(tuple(SIZES)) | None, Field(title="run size", description="smoke, cpu "
-                        "or full (default: $LABKIT_SIZE, else full with a GPU, cpu without)")]
+RunSizeName = Annotated[literal(tuple(SIZES)) | None, Field(title="run size", description="smoke, cpu, gpu "
+                        "or full (default: $LABKIT_SIZE, else gpu with a CUDA GPU, cpu without)")]
 
 
 class Model(Options):

@@ -23,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoints import CHECKPOINT_NAME, BestModel, Progress, load_checkpoint, resume_from, save_checkpoint
-from .device import autocast_dtype, default_device
+from .device import channels_last_helps, check_compile, choose_precision, default_device
 from .errors import LabkitError
 from .models import describe_input
 from .optim import make_optimizer, make_scheduler, step_schedule
@@ -85,7 +85,7 @@ def evaluate(model: nn.Module, loader, *, device=None, precision="auto", channel
     images an accuracy was measured on.
     """
     device = default_device(device)
-    dtype = autocast_dtype(device, precision)
+    dtype = choose_precision(device, precision).dtype
     model.eval()
     tally = _Tally(device)
     for images, labels in _batches(loader, device, channels_last):
@@ -152,9 +152,11 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
         raise LabkitError("checkpoint_every needs out_dir=..., the folder the checkpoints go to")
     device = default_device(device)
     _check_model_takes(model, data, device)
-    dtype = autocast_dtype(device, settings.precision)
+    precision = choose_precision(device, settings.precision)  # bf16, fp16 (with a gradient scaler) or fp32
+    if settings.compile:
+        check_compile(device)
     if channels_last is None:
-        channels_last = device.type == "cuda" and _has_convolutions(model)
+        channels_last = channels_last_helps(device) and _has_convolutions(model)
     model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
     step_model = torch.compile(model) if settings.compile else model
     train_loader, val_loader = data.train, getattr(data, "val", None)
@@ -163,11 +165,12 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
     optimizer = make_optimizer(model.parameters(), settings)
     scheduler = make_scheduler(optimizer, settings, settings.epochs, len(train_loader))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.scaler)  # does nothing unless fp16
 
     # 3. Start afresh, or continue from the checkpoint.
     checkpoint = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
     if resume and checkpoint is not None and checkpoint.exists():
-        state = resume_from(checkpoint, model, optimizer, scheduler, settings, device)
+        state = resume_from(checkpoint, model, optimizer, scheduler, scaler, settings, device)
     else:
         seed_everything(settings.seed)
         state = Progress()
@@ -184,12 +187,13 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
         model.train()
         tally = _Tally(device)
         for images, labels in _batches(train_loader, device, channels_last):
-            with _autocast(device, dtype):
+            with _autocast(device, precision.dtype):
                 logits = step_model(images)
                 loss = loss_fn(logits.float(), labels)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()  # fp16: the loss scaled up, so that small gradients do not vanish,
+            scaler.step(optimizer)  # and the gradients scaled back down (a step skipped if they overflowed)
+            scaler.update()
             step_schedule(scheduler, settings.schedule, end_of_epoch=False)
             tally.add(loss, logits, labels)
             bar.update()
@@ -219,7 +223,7 @@ def fit(model: nn.Module, data, training: Training | None = None, *, out_dir=Non
             callback(epoch + 1, row, model)
         every = settings.checkpoint_every
         if checkpoint is not None and every and (state.epoch % every == 0 or stop or state.epoch == settings.epochs):
-            save_checkpoint(checkpoint, model, optimizer, scheduler, settings, state)
+            save_checkpoint(checkpoint, model, optimizer, scheduler, scaler, settings, state)
         if stop:
             break
     bar.close()

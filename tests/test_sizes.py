@@ -21,7 +21,7 @@ def test_default_depends_on_the_gpu(monkeypatch):
     monkeypatch.setattr("labkit.sizes.has_cuda", lambda: False)
     assert run_size().name == "cpu"
     monkeypatch.setattr("labkit.sizes.has_cuda", lambda: True)
-    assert run_size().name == "full"
+    assert run_size().name == "gpu"  # full stays the size of the reference runners
 
 
 def test_unknown_size_names_value_and_choices(monkeypatch):
@@ -33,11 +33,13 @@ def test_unknown_size_names_value_and_choices(monkeypatch):
 
 
 def test_sizes_grow_from_smoke_to_full():
-    smoke, cpu, full = SIZES["smoke"], SIZES["cpu"], SIZES["full"]
+    smoke, cpu, gpu, full = SIZES["smoke"], SIZES["cpu"], SIZES["gpu"], SIZES["full"]
     for family in ("mlp", "cnn", "resnet"):
-        assert smoke.epochs_for(family) <= cpu.epochs_for(family) <= full.epochs_for(family)
+        assert smoke.epochs_for(family) <= cpu.epochs_for(family) <= gpu.epochs_for(family) <= full.epochs_for(family)
     for family in ("mlp", "resnet"):
-        assert smoke.studies[family].seeds <= cpu.studies[family].seeds <= full.studies[family].seeds
+        assert smoke.studies[family].seeds <= cpu.studies[family].seeds <= gpu.studies[family].seeds \
+            <= full.studies[family].seeds
+        assert gpu.studies[family].epochs <= full.studies[family].epochs
     assert all((d - 2) % 6 == 0 for s in SIZES.values() for d in s.studies["resnet"].depths)
 
 
