@@ -80,9 +80,9 @@ def load_config(path) -> dict:
                           f"it holds {type(config).__name__} {config!r:.40}")
     for section, values in config.items():
         keys = [section, *(values if isinstance(values, dict) else ())]
-        odd = next((key for key in keys if not isinstance(key, str)), None)
-        if odd is not None:
-            raise LabkitError(f"{path}: section names and keys are words, got {odd!r}")
+        odd = [key for key in keys if not isinstance(key, str)]
+        if odd:  # a list, not next(..., None): the odd key may itself be None (YAML's "?")
+            raise LabkitError(f"{path}: section names and keys are words, got {odd[0]!r}")
     RunConfig.checked(config, spelling=lambda keys: f"{'.'.join(keys)} in {path}")
     return config
 

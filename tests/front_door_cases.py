@@ -169,6 +169,8 @@ CONFIGS = {
     "false.yaml": (b"false\n", ["mapping", "False"]),
     "list.yaml": (b"- model\n- dataset\n", ["mapping", "list"]),
     "number.yaml": (b"42\n", ["mapping", "42"]),
+    "null-key.yaml": (b"?\n", ["keys are words", "None"]),
+    "number-key.yaml": (b"training: {1: 2}\n", ["keys are words", "1"]),
     "not-utf8.yaml": ("model:\n  name: caf\u00e9\n".encode("latin-1"), ["not UTF-8", "byte"]),
     "binary.yaml": (bytes(range(256)), ["not UTF-8"]),
     "duplicate.yaml": (b"training:\n  lr: 0.1\n  lr: 0.5\n", ["'lr'", "twice", "line 3"]),
