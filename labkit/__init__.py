@@ -43,7 +43,7 @@ _HOME = {
 }
 _MODULES = ("catalog", "checkpoints", "cli", "config", "data", "device", "errors", "experiments", "gradients",
             "models", "optim", "options", "plots", "predictions", "references", "results", "runs", "sizes",
-            "studies", "summary", "tracking", "train", "validation")
+            "speed", "studies", "summary", "tracking", "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 

@@ -11,7 +11,9 @@ from .depth import *  # noqa: F403
 from .depth import __all__ as _depth
 from .gradients import *  # noqa: F403
 from .gradients import __all__ as _gradients
+from .speed import *  # noqa: F403
+from .speed import __all__ as _speed
 from .training import *  # noqa: F403
 from .training import __all__ as _training
 
-__all__ = [*_training, *_gradients, *_depth]
+__all__ = [*_training, *_gradients, *_depth, *_speed]

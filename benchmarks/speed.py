@@ -1,0 +1,120 @@
+"""Training fast, step by step: the classic loop, then each lever added; seconds, images/s, share of the limit.
+
+    python benchmarks/speed.py                          # the run size's ResNet-18 on CIFAR-10 ($LABKIT_SIZE)
+    python benchmarks/speed.py --out benchmarks/results/cpu --images 4000 --epochs 3
+    python benchmarks/speed.py --compile --airbench     # on a GPU: torch.compile, and airbench94 beside labkit
+
+Each row trains the same network on the same images with one more lever than the row above it:
+data on the device, mixed precision, channels_last, a larger batch (peak learning rate scaled by the
+square root of the batch ratio), torch.compile.  ``share of limit`` is images/s x FLOPs per image
+(forward + backward, counted by PyTorch) / the FLOP/s of a large matrix product measured in the same
+run; seconds per epoch include validating on the run size's validation images.  Then labkit's
+``fit`` against a plain hand-written loop (same model, data, optimiser, schedule, no validation):
+what ``fit`` costs on top.  With ``--airbench`` on a CUDA GPU, seconds to 94 % test accuracy for
+airbench94, on the same (offline: first 1,000) test images labkit is tested on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+import labkit as lk
+from labkit.speed import hand_written_epoch, run_ladder, seconds_per_epoch, train_only
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def steps(args, device, size) -> tuple:
+    """Seconds per epoch of ResNet-18 (the run size's width) on CIFAR-10 for each step of the ladder."""
+    torch.manual_seed(0)
+    template = lk.build_model("resnet18", "cifar10", width=args.width or size.resnet18_width)
+    return run_ladder(template, "cifar10", train_images=args.images, epochs=args.epochs, size=size.name,
+                      device=device, compile_too=args.compile)
+
+
+def fit_against_hand_loop(args, device, size) -> pd.DataFrame:
+    """labkit's fit against the plainest loop, same settings: the price of fit's bookkeeping."""
+    data = lk.load_data("cifar10", size=size.name, train_images=args.images, device=device)
+    rows = []
+    for name, width in (("resnet18", args.width or size.resnet18_width),):
+        torch.manual_seed(0)
+        template = lk.build_model(name, "cifar10", width=width)
+        labkit = seconds_per_epoch(copy.deepcopy(template), train_only(data), epochs=args.epochs, device=device,
+                                   channels_last=False)["seconds per epoch"]
+        plain = hand_written_epoch(copy.deepcopy(template), data.train, epochs=args.epochs, device=device)
+        rows.append({"model": f"{name} (width {width})", "labkit fit, s per epoch": labkit,
+                     "hand-written loop, s per epoch": plain, "fit / hand-written": labkit / plain})
+    return pd.DataFrame(rows)
+
+
+def airbench_beside_labkit(args, device) -> pd.DataFrame:
+    """Seconds to 94 % test accuracy: airbench94 and labkit, on the same offline test images (CUDA only)."""
+    if device.type != "cuda":
+        return pd.DataFrame([{"trainer": "airbench94", "note": "needs a CUDA GPU"}])
+    try:
+        import airbench
+    except ImportError:
+        return pd.DataFrame([{"trainer": "airbench94", "note": "airbench is not installed (pip install airbench)"}])
+    from labkit.data import load_images
+
+    work = Path(args.out or "/tmp") / "airbench-data"
+    (work / "cifar10").mkdir(parents=True, exist_ok=True)
+    for split, file in (("train", "train.pt"), ("test", "test.pt")):
+        images, labels, classes, _ = load_images("cifar10", split)
+        torch.save({"images": images.permute(0, 2, 3, 1).contiguous(), "labels": labels, "classes": classes},
+                   work / "cifar10" / file)
+    rows, here = [], Path.cwd()
+    try:
+        os.chdir(work)  # airbench reads cifar10/train.pt and cifar10/test.pt from the working folder
+        for seed in range(args.airbench_runs):
+            torch.manual_seed(seed)
+            began = time.perf_counter()
+            result = airbench.train94()
+            rows.append({"trainer": "airbench94", "seed": seed, "seconds": time.perf_counter() - began,
+                         "result": float(result) if isinstance(result, (int, float)) else str(type(result))})
+    finally:
+        os.chdir(here)
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="folder for speed.csv / speed.json (default: print only)")
+    parser.add_argument("--device")
+    parser.add_argument("--images", type=int, help="training images (default: the run size's)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per step (the first is not timed)")
+    parser.add_argument("--width", type=int, help="ResNet-18 width (default: the run size's)")
+    parser.add_argument("--compile", action="store_true", help="add the torch.compile step")
+    parser.add_argument("--airbench", action="store_true", help="time airbench94 (CUDA only)")
+    parser.add_argument("--airbench-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    size, device = lk.run_size(), lk.default_device(args.device)
+    hardware = lk.describe_device(device)
+    print(f"run size {size.name}; {hardware}; torch {torch.__version__}", flush=True)
+    ladder, limit = steps(args, device, size)
+    loops = fit_against_hand_loop(args, device, size)
+    parts = {"ladder": ladder, "fit against a hand-written loop": loops}
+    if args.airbench:
+        parts["airbench94"] = airbench_beside_labkit(args, device)
+    for name, table in parts.items():
+        print(f"\n## {name}\n\n{table.round(4).to_string(index=False)}", flush=True)
+    if args.out:
+        for name, table in parts.items():
+            lk.save_csv(table.assign(hardware=hardware), args.out / f"speed-{name.split()[0]}.csv")
+        lk.save_json({"command": "python benchmarks/speed.py " + " ".join(argv or sys.argv[1:]), "size": size.name,
+                      "hardware": hardware, "torch": torch.__version__, **limit,
+                      **{name: table.to_dict("records") for name, table in parts.items()}},
+                     args.out / "speed.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
