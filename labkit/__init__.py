@@ -41,9 +41,9 @@ _HOME = {
     "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
     "model_summary": "summary",
 }
-_MODULES = ("catalog", "checkpoints", "cli", "config", "data", "device", "errors", "experiments", "gradients",
-            "models", "optim", "options", "plots", "predictions", "references", "results", "runs", "sizes",
-            "speed", "studies", "summary", "tracking", "train", "validation")
+_MODULES = ("catalog", "checkpoints", "cli", "config", "data", "device", "errors", "exercises", "experiments",
+            "gradients", "models", "optim", "options", "plots", "predictions", "references", "results", "runs",
+            "sizes", "speed", "studies", "summary", "tracking", "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 
