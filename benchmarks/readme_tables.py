@@ -77,6 +77,31 @@ def speed_section() -> str:
             "autocast and channels_last. Command: `LABKIT_SIZE=full python benchmarks/foundation.py resnet18`.\n")
 
 
+def ladder_section() -> str:
+    """The training-fast ladder (benchmarks/speed.py), one table per saved run of it."""
+    parts = []
+    for path in sorted((ROOT / "benchmarks" / "results").glob("*/speed.json")):
+        result = lk.load_json(path)
+        ladder = pd.DataFrame(result["ladder"])[["step", "batch size", "epochs", "training images",
+                                                 "seconds per epoch", "images per second", "val acc",
+                                                 "share of limit"]]
+        ladder = ladder.assign(**{"images per second": ladder["images per second"].round().astype(int)})
+        loop = result["fit against a hand-written loop"][0]
+        parts.append(
+            f"### Training fast, step by step ({result['hardware']}, torch {result['torch']})\n\n{markdown(ladder)}\n\n"
+            f"ResNet-18 ({loop['model'].split(' ', 1)[1].strip('()')}) on CIFAR-10, {result['size']} size; seconds per "
+            "epoch after a first, untimed epoch, validation included; `val acc` on 1,000 validation images "
+            "(after so few epochs it says only whether a lever hurt learning); `share of limit` = images/s x training FLOPs "
+            "per image / the FLOP/s of a large matrix product measured in the same run (the fastest of 5; on a shared "
+            "2-core CPU that figure varied by up to 1.7x between runs, so a share near 1 there means the "
+            "convolutions ran about as efficiently as the matrix product). labkit's `fit` against a "
+            f"hand-written loop of the same training: {loop['labkit fit, s per epoch']:.2f} s against "
+            f"{loop['hand-written loop, s per epoch']:.2f} s per epoch ({loop['fit / hand-written']:.2f}x). "
+            f"Command: `{result['command']}` (`LABKIT_SIZE={result['size']}`); "
+            f"files: `{path.parent.relative_to(ROOT)}/`.\n")
+    return "\n".join(parts)
+
+
 def mnist_section() -> str:
     sizes = {"cpu": "cpu", "h100": "full"}
     tables = []
@@ -108,7 +133,7 @@ def section() -> str:
         "## Reference results (generated from `assets/` and `benchmarks/results/`)", "",
         depth_section("mlp", "Depth study: MLP on MNIST, plain vs residual"), "",
         depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
-        reference_runs_section(), "", mnist_section(), "", speed_section(), END,
+        reference_runs_section(), "", mnist_section(), "", speed_section(), "", ladder_section(), END,
     ])
 
 

@@ -36,9 +36,9 @@ def _all(student=False) -> dict:
     return {name: result for path in SOLUTIONS for name, result in _answers(path, student).items()}
 
 
-def test_every_notebook_01_to_06_has_two_to_four_exercises():
+def test_every_notebook_01_to_07_has_two_to_four_exercises():
     per_notebook = {path.stem[:2]: exercise_notebooks.exercise_names(path) for path in SOLUTIONS}
-    assert sorted(per_notebook) == ["01", "02", "03", "04", "05", "06"]
+    assert sorted(per_notebook) == ["01", "02", "03", "04", "05", "06", "07"]
     assert all(2 <= len(names) <= 4 for names in per_notebook.values()), per_notebook
     assert sorted(name for names in per_notebook.values() for name in names) == sorted(EXERCISES)
 
@@ -210,7 +210,32 @@ def _he_fan_out(linear):
         linear.weight.normal_(0, math.sqrt(2 / linear.out_features)), linear.bias.zero_()
 
 
+def _flops_macs(c_in, c_out, k, h, w):
+    return k * k * c_in * c_out * h * w
+
+
+def _flops_k_not_squared(c_in, c_out, k, h, w):
+    return 2 * k * c_in * c_out * h * w
+
+
+def _flops_training(c_in, c_out, k, h, w):
+    return 6 * k * k * c_in * c_out * h * w
+
+
+def _share_percent(r, f, p):
+    return 100 * r * f / p
+
+
+def _share_inverted(r, f, p):
+    return p / (r * f)
+
+
 WRONG = [
+    ("07.conv_flops", _flops_macs, "multiply-adds"),
+    ("07.conv_flops", _flops_k_not_squared, "k**2"),
+    ("07.conv_flops", _flops_training, "forward and backward"),
+    ("07.share_of_limit", _share_percent, "percentage"),
+    ("07.share_of_limit", _share_inverted, "upside down"),
     ("01.linear", _linear_no_bias, "bias is missing"),
     ("01.linear", _linear_no_transpose, "weight.T"),
     ("01.cross_entropy", _ce_unstable, "log-sum-exp"),
