@@ -88,12 +88,14 @@ def ladder_section() -> str:
         ladder = ladder.assign(**{"images per second": ladder["images per second"].round().astype(int)})
         loop = result["fit against a hand-written loop"][0]
         parts.append(
-            f"### Training fast, step by step ({result['hardware']}, torch {result['torch']})\n\n{markdown(ladder)}\n\n"
-            f"ResNet-18 ({loop['model'].split(' ', 1)[1].strip('()')}) on CIFAR-10, {result['size']} size; seconds per "
+            f"### Training fast, step by step ({result['hardware']}, torch {result['torch']})\n\n"
+            f"{markdown(ladder)}\n\n"
+            f"ResNet-18 ({loop['model'].split(' ', 1)[1].strip('()')}) on CIFAR-10, {result['size']} size; "
+            "seconds per "
             "epoch after a first, untimed epoch, validation included; `val acc` on 1,000 validation images "
             "(after so few epochs it says only whether a lever hurt learning); `share of limit` = images/s x "
-            "training FLOPs per image / the FLOP/s of a large matrix product measured in the same run (the fastest of 5; on a shared "
-            "2-core CPU that figure varied by up to 1.7x between runs, so a share near 1 there means the "
+            "training FLOPs per image / the FLOP/s of a large matrix product measured in the same run (the "
+            "fastest of 5; on a shared 2-core CPU that figure varied by up to 1.7x between runs, so a share near 1 there means the "
             "convolutions ran about as efficiently as the matrix product). labkit's `fit` against a "
             f"hand-written loop of the same training: {loop['labkit fit, s per epoch']:.2f} s against "
             f"{loop['hand-written loop, s per epoch']:.2f} s per epoch ({loop['fit / hand-written']:.2f}x). "
