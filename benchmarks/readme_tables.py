@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -130,13 +131,32 @@ def reference_runs_section() -> str:
             "per epoch for the full-width ResNet-18).\n")
 
 
+def notebook_times_section() -> str:
+    """The wall seconds of each notebook at cpu size, from ``benchmarks/notebook_times.py`` (absent: no section)."""
+    path = ROOT / "benchmarks" / "results" / "notebook_times_cpu.json"
+    if not path.exists():
+        return ""
+    rows = pd.DataFrame(json.loads(path.read_text())["notebooks"])
+    rows["result"] = rows.error.fillna("ran without an error")
+    shown = rows[["notebook", "seconds", "result", "date"]]
+    machine = ", ".join(f"{hardware}, torch {torch}" for hardware, torch in
+                        rows[["hardware", "torch"]].drop_duplicates().itertuples(index=False))
+    return ("### Notebooks at `cpu` size, wall seconds each (one at a time, nothing else running)\n\n"
+            + markdown(shown) + "\n\n"
+            f"{rows.seconds.sum() / 60:.1f} minutes for these {len(rows)} notebooks on {machine}. "
+            "Command: `python benchmarks/notebook_times.py --size cpu` (`--only 02 03` for some; the executed "
+            "copies go to `/tmp/labkit_executed_cpu`). The same machine type varies by about 1.5x from day to day.\n")
+
+
 def section() -> str:
+    times = notebook_times_section()
     return "\n".join([
         START, "",
         "## Reference results (generated from `assets/` and `benchmarks/results/`)", "",
         depth_section("mlp", "Depth study: MLP on MNIST, plain vs residual"), "",
         depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
-        reference_runs_section(), "", mnist_section(), "", speed_section(), "", ladder_section(), END,
+        reference_runs_section(), "", mnist_section(), "", speed_section(), "", ladder_section(),
+        *(["", times] if times else []), END,
     ])
 
 

@@ -1,0 +1,109 @@
+"""Execute every notebook at one run size, one at a time, and write its wall seconds: the README's times are measured.
+
+    flock /work/cpu.lock python benchmarks/notebook_times.py --size cpu              # all notebooks
+    flock /work/cpu.lock python benchmarks/notebook_times.py --size cpu --only 02 03 # some of them
+
+Each notebook runs in a fresh kernel with ``LABKIT_SIZE`` set (nbconvert's ExecutePreprocessor, the engine
+of ``jupyter nbconvert --execute``); its executed copy, outputs included, goes to ``--executed`` (default
+``/tmp/labkit_executed_<size>``) so a reviewer can read what a student sees.  The times go to
+``benchmarks/results/notebook_times_<size>.json`` (merged with earlier runs of other notebooks), and
+``python benchmarks/readme_tables.py`` turns that file into the README's table.  Time nothing else on the
+machine while it runs: on a 2-core machine a second PyTorch process doubles every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def results_file(size: str) -> Path:
+    return ROOT / "benchmarks" / "results" / f"notebook_times_{size}.json"
+
+
+def chosen(only: list | None) -> list:
+    """The notebooks to run: all, or those whose names start with one of ``only`` ("02", "03_resnet")."""
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return found
+    picked = [path for path in found if any(path.name.startswith(prefix) for prefix in only)]
+    missing = [prefix for prefix in only if not any(path.name.startswith(prefix) for path in found)]
+    if missing:
+        names = ", ".join(path.name for path in found)
+        raise SystemExit(f"no notebook starts with {', '.join(map(repr, missing))}; the notebooks: {names}")
+    return picked
+
+
+def hardware() -> str:
+    """The machine in words, as labkit's results files say it (CUDA GPU name, else CPU cores and threads)."""
+    import labkit as lk
+    return lk.describe_device(lk.default_device())
+
+
+def execute(path: Path, size: str, executed: Path, timeout: int) -> dict:
+    """Run one notebook in a fresh kernel; its seconds, and the executed copy written into ``executed``."""
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    notebook = nbformat.read(path, as_version=4)
+    os.environ["LABKIT_SIZE"] = size  # the kernel inherits the environment
+    engine = ExecutePreprocessor(timeout=timeout, kernel_name="python3")
+    start, error = time.perf_counter(), None
+    try:
+        engine.preprocess(notebook, {"metadata": {"path": str(NOTEBOOKS)}})
+    except Exception as failure:  # a failed cell: the time so far and the error, then the next notebook
+        error = f"{type(failure).__name__}: {str(failure).strip().splitlines()[-1] if str(failure).strip() else ''}"
+    seconds = time.perf_counter() - start
+    executed.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, executed / path.name)
+    return {"notebook": path.name, "seconds": round(seconds, 1), "error": error}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="cpu", help="run size: smoke, cpu, gpu or full (default cpu)")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="notebooks whose names start with these")
+    parser.add_argument("--executed", type=Path, help="folder for the executed copies "
+                        "(default /tmp/labkit_executed_<size>)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds one cell may take (default 1800)")
+    parser.add_argument("--out", type=Path, help="results file (default benchmarks/results/notebook_times_<size>.json)")
+    args = parser.parse_args(argv)
+
+    import labkit as lk
+    lk.run_size(args.size)  # refuses an unknown size before anything runs
+    executed = args.executed or Path(f"/tmp/labkit_executed_{args.size}")
+    out = args.out or results_file(args.size)
+    previous = json.loads(out.read_text())["notebooks"] if out.exists() else []
+    rows = {row["notebook"]: row for row in previous}
+    command = "python benchmarks/notebook_times.py " + " ".join(map(shlex.quote, argv if argv is not None
+                                                                          else sys.argv[1:]))
+    import torch
+    common = {"hardware": hardware(), "torch": torch.__version__, "python": platform.python_version(),
+              "command": command.strip()}
+    failed = 0
+    for path in chosen(args.only):
+        print(f"{path.name} at {args.size} size ...", flush=True)
+        row = execute(path, args.size, executed, args.timeout)
+        row.update(common, date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        rows[path.name] = row
+        failed += row["error"] is not None
+        print(f"  {row['seconds']:.1f} s" + (f"  FAILED: {row['error']}" if row["error"] else ""), flush=True)
+        out.parent.mkdir(parents=True, exist_ok=True)  # written after each notebook: an interrupted run keeps its times
+        out.write_text(json.dumps({"size": args.size, "notebooks": sorted(rows.values(), key=lambda r: r["notebook"])},
+                                  indent=2) + "\n")
+    print(f"times in {out}; executed notebooks in {executed}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
