@@ -21,10 +21,11 @@ lk.exercises.check("02.output_size", output_size)
 
 # %% [markdown]
 # **Exercise 02.conv2d — a convolution as one matrix product.** `torch.nn.functional.unfold` cuts an
-# image into its $k \times k$ patches, one column per output position: shape
-# $(B, C_\text{in} k^2, L)$. A convolution is then the product of the weights, reshaped to
-# $(C_\text{out}, C_\text{in} k^2)$, with those columns, plus the bias; reshape the result to
-# $(B, C_\text{out}, H_\text{out}, W_\text{out})$ (use your `output_size`).
+# image into its $k_h \times k_w$ patches, one column per output position: shape
+# $(B, C_\text{in} k_h k_w, L)$. A convolution is then the product of the weights, reshaped to
+# $(C_\text{out}, C_\text{in} k_h k_w)$, with those columns, plus the bias; reshape the result to
+# $(B, C_\text{out}, H_\text{out}, W_\text{out})$ (use your `output_size` for each side). The check
+# also tries an image and a kernel that are not square, where a swap of height and width shows.
 
 # %% exercise 02.conv2d
 import torch.nn.functional as F
@@ -33,11 +34,12 @@ import torch.nn.functional as F
 def conv2d(x, weight, bias, stride, padding):
     """The same as F.conv2d(x, weight, bias, stride=stride, padding=padding), written with unfold."""
     ### BEGIN SOLUTION
-    out_channels, _, kernel, _ = weight.shape
-    columns = F.unfold(x, kernel, padding=padding, stride=stride)          # (B, C_in k k, L)
-    out = weight.reshape(out_channels, -1) @ columns + bias[:, None]       # (B, C_out, L)
-    side = (x.shape[-1] + 2 * padding - kernel) // stride + 1
-    return out.reshape(x.shape[0], out_channels, side, side)
+    out_channels, _, kernel_h, kernel_w = weight.shape
+    columns = F.unfold(x, (kernel_h, kernel_w), padding=padding, stride=stride)  # (B, C_in k_h k_w, L)
+    out = weight.reshape(out_channels, -1) @ columns + bias[:, None]             # (B, C_out, L)
+    height = (x.shape[2] + 2 * padding - kernel_h) // stride + 1
+    width = (x.shape[3] + 2 * padding - kernel_w) // stride + 1
+    return out.reshape(x.shape[0], out_channels, height, width)
     ### END SOLUTION
 
 # %% check 02.conv2d

@@ -34,14 +34,15 @@ lk.exercises.check("03.residual_block", ResidualBlock)
 # %% [markdown]
 # **Exercise 03.zero_pad_shortcut — a shortcut across a change of shape.** Where a stage halves the
 # image and widens the channels, $x$ cannot be added to $F(x)$ as it is. He et al.'s option A takes
-# every `stride`-th pixel and pads the new channels with zeros: no weights at all.
+# every `stride`-th pixel and pads the new channels with zeros: no weights at all. The zero channels
+# go after the existing ones: channels $0, \dots, C-1$ are $x$'s, channels $C, \dots,$ `out_channels`$-1$ are 0.
 
 # %% exercise 03.zero_pad_shortcut
 import torch.nn.functional as F
 
 
 def shortcut(x, out_channels, stride):
-    """x (B, C, H, W) -> (B, out_channels, H / stride, W / stride): subsample, then zero channels."""
+    """x (B, C, H, W) -> (B, out_channels, H / stride, W / stride): subsample, then zero channels after x's."""
     ### BEGIN SOLUTION
     x = x[:, :, ::stride, ::stride]
     return F.pad(x, (0, 0, 0, 0, 0, out_channels - x.shape[1]))

@@ -14,7 +14,7 @@ import math
 
 
 def warmup_cosine(step, total, warmup, peak):
-    """The learning rate at ``step`` (0-based) of ``total`` steps."""
+    """Return the learning rate at ``step`` (0-based) of ``total`` steps, as a float."""
     ### BEGIN SOLUTION
     if step < warmup:
         return peak * (step + 1) / warmup

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -105,6 +106,58 @@ def _conv_flat(x, w, b, s, p):
     return F.conv2d(x, w, b, stride=s, padding=p).flatten(2)
 
 
+def _ce_columns(z, t):
+    return (z.logsumexp(1) - z[:, t]).mean()
+
+
+def _ce_columns_no_mean(z, t):
+    return z.logsumexp(1)[:, None] - z[:, t]
+
+
+def _ce_max_not_added_back(z, t):
+    m = z.max(1, keepdim=True).values
+    return ((z - m).exp().sum(1).log() - z[range(len(t)), t]).mean()
+
+
+def _unfold_conv(x, w, b, s, p, flat_weight=None, bias=None, swap=False, square=False):
+    """The unfold recipe, with one thing done wrong on request."""
+    c_out, _, k_h, k_w = w.shape
+    if square:
+        k_w = k_h
+    out = (w.reshape(c_out, -1) if flat_weight is None else flat_weight) @ F.unfold(x, (k_h, k_w), padding=p, stride=s)
+    out = out + (b[:, None] if bias is None else bias)
+    height, width = (x.shape[2] + 2 * p - k_h) // s + 1, (x.shape[3] + 2 * p - k_w) // s + 1
+    return out.reshape(x.shape[0], c_out, *((width, height) if swap else (height, width)))
+
+
+def _conv_height_width_swapped(x, w, b, s, p):
+    return _unfold_conv(x, w, b, s, p, swap=True)
+
+
+def _conv_one_side(x, w, b, s, p):
+    c_out, _, k, _ = w.shape
+    out = w.reshape(c_out, -1) @ F.unfold(x, k, padding=p, stride=s) + b[:, None]
+    side = (x.shape[-1] + 2 * p - k) // s + 1
+    return out.reshape(x.shape[0], c_out, side, side)
+
+
+def _conv_square_kernel(x, w, b, s, p):
+    return _unfold_conv(x, w, b, s, p, square=True)
+
+
+def _conv_transposed(x, w, b, s, p):
+    out = _unfold_conv(x, w, b, s, p)
+    return out.reshape(*out.shape[:2], out.shape[3], out.shape[2]).transpose(2, 3)
+
+
+def _conv_channels_last_weight(x, w, b, s, p):
+    return _unfold_conv(x, w, b, s, p, flat_weight=w.permute(0, 2, 3, 1).reshape(w.shape[0], -1))
+
+
+def _conv_bias_not_reshaped(x, w, b, s, p):
+    return _unfold_conv(x, w, b, s, p, bias=b)
+
+
 class _ReluBeforeAdd(nn.Module):
     def __init__(self, width):
         super().__init__()
@@ -126,6 +179,22 @@ class _ProjectionShortcut(_ReluBeforeAdd):
 
     def forward(self, x):
         return torch.relu(self.projection(x) + self.fc2(torch.relu(self.fc1(x))))
+
+
+class _InPlaceAdd(_ReluBeforeAdd):
+    def forward(self, x):
+        x += self.fc2(torch.relu(self.fc1(x)))
+        return torch.relu(x)
+
+
+class _ReluOnF(_ReluBeforeAdd):
+    def forward(self, x):
+        return torch.relu(x + torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+def _shortcut_zeros_first(x, c, s):
+    x = x[:, :, ::s, ::s]
+    return F.pad(x, (0, 0, 0, 0, c - x.shape[1], 0))
 
 
 def _shortcut_no_subsample(x, c, s):
@@ -156,6 +225,34 @@ def _cosine_not_offset(step, total, warmup, peak):
     if step < warmup:
         return peak * (step + 1) / warmup
     return 0.5 * peak * (1 + math.cos(math.pi * step / total))
+
+
+def _warmup_inclusive(step, total, warmup, peak):
+    if step <= warmup:
+        return peak * (step + 1) / warmup
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+def _cosine_one_step_short(step, total, warmup, peak):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / (total - warmup - 1)))
+
+
+def _cosine_one_step_long(step, total, warmup, peak):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return 0.5 * peak * (1 + math.cos(math.pi * (step - warmup) / (total - warmup + 1)))
+
+
+def _best_numpy(model):
+    return {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
+
+
+def _best_whole_model(model):
+    import copy
+
+    return copy.deepcopy(model)
 
 
 def _best_shallow(model):
@@ -242,21 +339,37 @@ WRONG = [
     ("01.cross_entropy", _ce_sum, "summed"),
     ("01.cross_entropy", _ce_no_log, "log is missing"),
     ("01.cross_entropy", _ce_per_image, "one loss per image"),
+    ("01.cross_entropy", _ce_columns, "logits[:, targets] picks whole columns"),
+    ("01.cross_entropy", _ce_columns_no_mean, "logits[:, targets] picks whole columns"),
+    ("01.cross_entropy", _ce_max_not_added_back, "the max is not added back"),
     ("02.output_size", _size_no_plus_one, "+ 1 is missing"),
     ("02.output_size", _size_padding_once, "padding counts twice"),
     ("02.output_size", _size_true_division, "whole number"),
     ("02.conv2d", _conv_flipped, "flipped"),
     ("02.conv2d", _conv_no_bias, "bias is missing"),
     ("02.conv2d", _conv_flat, "reshape"),
+    ("02.conv2d", _conv_height_width_swapped, "height and width are swapped"),
+    ("02.conv2d", _conv_one_side, "compute the output's height from x.shape[2]"),
+    ("02.conv2d", _conv_square_kernel, "kernel_size=(k_h, k_w)"),
+    ("02.conv2d", _conv_transposed, "the output is transposed"),
+    ("02.conv2d", _conv_channels_last_weight, "flattened in the wrong order (with the channels last"),
+    ("02.conv2d", _conv_bias_not_reshaped, "bias is added without a reshape"),
     ("03.residual_block", _ReluBeforeAdd, "ReLU comes before the addition"),
     ("03.residual_block", _NoShortcut, "shortcut is missing"),
     ("03.residual_block", _ProjectionShortcut, "no weights"),
+    ("03.residual_block", _InPlaceAdd, "forward changed its input in place"),
+    ("03.residual_block", _ReluOnF, "F(x) ends with a ReLU"),
+    ("03.zero_pad_shortcut", _shortcut_zeros_first, "the zero channels come first"),
     ("03.zero_pad_shortcut", _shortcut_no_subsample, "every second pixel"),
     ("03.zero_pad_shortcut", _shortcut_copies, "copy the input"),
     ("03.zero_pad_shortcut", _shortcut_pooled, "averaged"),
     ("04.warmup_cosine", _warmup_from_zero, "starts at 0"),
     ("04.warmup_cosine", _no_warmup, "no warm-up"),
     ("04.warmup_cosine", _cosine_not_offset, "(step - warmup)"),
+    ("04.warmup_cosine", _warmup_inclusive, "the warm-up lasts one step too long"),
+    ("04.warmup_cosine", _cosine_one_step_short, "(total - warmup - 1)"),
+    ("04.best_state", _best_numpy, "numpy.ndarray for"),
+    ("04.best_state", _best_whole_model, "a whole model (Sequential) was returned"),
     ("04.best_state", _best_shallow, "shallow copy"),
     ("04.best_state", _best_reference, "clone"),
     ("04.best_state", _best_parameters, "buffers"),
@@ -278,6 +391,17 @@ def test_a_typical_wrong_answer_gets_its_own_hint(name, answer, hint):
     assert result.status == "mistake", repr(result)
     assert hint in result.message, repr(result)
     assert "\n" not in repr(result)
+
+
+def test_a_wrong_cosine_shows_the_step_where_expected_and_given_differ_visibly():
+    result = check("04.warmup_cosine", _cosine_one_step_long)
+    assert result.status == "mistake" and "largest error is at step" in result.message, repr(result)
+    expected, given = re.search(r"expected (\S+), got (\S+?)[ )]", result.message).groups()
+    assert expected != given, repr(result)
+
+
+def test_a_whole_model_copy_is_not_blamed_on_parameters():
+    assert "parameters()" not in check("04.best_state", _best_whole_model).message
 
 
 def test_each_exercise_recognises_at_least_two_mistakes():

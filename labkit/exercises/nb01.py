@@ -48,6 +48,11 @@ def check_cross_entropy(cross_entropy) -> str:
     targets = torch.randint(0, 10, (6,), generator=generator)
     expected = F.cross_entropy(logits, targets)
     answer = expect_tensor(cross_entropy(logits, targets), "cross_entropy(logits, targets)")
+    columns = ("logits[:, targets] picks whole columns, a batch x batch table that scores every image against "
+               "every image's target: each row needs its own target, logits[range(len(targets)), targets] "
+               "(or logits.gather(1, targets[:, None]))")
+    if tuple(answer.shape) == (len(targets), len(targets)):
+        raise Mistake(columns)
     if answer.numel() == len(targets) and close(answer.flatten(), F.cross_entropy(logits, targets, reduction="none")):
         raise Mistake("one loss per image was returned: the loss of a batch is their mean (.mean())")
     if answer.numel() != 1:
@@ -61,6 +66,14 @@ def check_cross_entropy(cross_entropy) -> str:
         raise Mistake("the log is missing: the loss is -log softmax(logits)[target]")
     if close(answer, F.cross_entropy(logits.softmax(1), targets)):
         raise Mistake("softmax is applied twice: cross_entropy takes logits (raw scores), not probabilities")
+    log_sum_exp = logits.logsumexp(1)
+    if close(answer, log_sum_exp.mean() - logits[:, targets].mean()):
+        raise Mistake(columns)
+    largest = logits.max(1).values
+    if close(answer, expected - largest.mean()):
+        raise Mistake("the max is not added back: log sum exp(z) = m + log sum exp(z - m), so after summing "
+                      "exp(z - m) add m (each row's largest logit) to its log; without + m every image's loss "
+                      "is short by its m")
     if not close(answer, expected):
         raise Mistake(f"differs from F.cross_entropy: {off_by(answer, expected)}")
     large = logits * 1000  # exp(1000) overflows to inf in float32

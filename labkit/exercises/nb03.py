@@ -35,8 +35,18 @@ def check_residual_block(block_class) -> str:
     fc1, fc2 = linears
     x = torch.randn(5, width)
     f = fc2(torch.relu(fc1(x)))
-    answer = expect_tensor(block(x), f"ResidualBlock({width})(x)", x.shape)
+    given = x.clone()  # the block gets a copy, so a forward that writes into its input is seen, not misjudged
+    answer = block(given)
+    if not torch.equal(given, x):
+        raise Mistake("forward changed its input in place (x += F(x), x.add_(...) or an in-place ReLU on x): the "
+                      "caller's tensor is overwritten, and autograd needs x as it was (fc1 saved it for its "
+                      "gradient), so backward() fails with 'modified by an inplace operation'; write "
+                      "out = x + F(x), a new tensor")
+    answer = expect_tensor(answer, f"ResidualBlock({width})(x)", x.shape)
     wrong = [(torch.relu(f), "the shortcut is missing: add the block's input, y = relu(x + F(x))"),
+             (torch.relu(x + torch.relu(f)), "F(x) ends with a ReLU (relu(fc2(...))): fc2's output goes straight "
+                                             "into the addition, y = relu(x + fc2(relu(fc1(x)))); a ReLU on F(x) "
+                                             "lets the block only add to x, never subtract"),
              (x + torch.relu(f), "the ReLU comes before the addition: y = relu(x + F(x)) adds first, then the ReLU"),
              (x + f, "the last ReLU is missing: y = relu(x + F(x))"),
              (torch.relu(x + fc2(fc1(x))), "the ReLU between fc1 and fc2 is missing: F(x) = fc2(relu(fc1(x)))"),
@@ -49,7 +59,7 @@ def check_residual_block(block_class) -> str:
     with torch.no_grad():
         for linear in linears:
             linear.weight.zero_(), linear.bias.zero_()
-    if not close(block(x), torch.relu(x)):
+    if not close(block(x.clone()), torch.relu(x)):
         raise Mistake("with all weights zero the block should pass relu(x) through (the identity path)")
     return (f"relu(x + F(x)) with {parameters} parameters, the same as its plain twin; with zero weights "
             "it passes the input through")
@@ -77,7 +87,10 @@ def check_zero_pad_shortcut(shortcut) -> str:
     if close(answer, F.pad(x[:, :, 1::2, 1::2], (0, 0, 0, 0, 0, 4))):
         raise Mistake("the pixels taken start at 1; a stride-2 convolution with padding 1 is centred on pixels "
                       "0, 2, 4, ...: take x[:, :, ::2, ::2]")
-    if not (close(answer, expected) or close(answer, zeros_first)):
+    if close(answer, zeros_first):
+        raise Mistake("the zero channels come first: they go after x's channels (channels 0-3 are x's, 4-7 zeros); "
+                      "in F.pad the last pair is (before, after) for dimension 1, so pad with (0, 0, 0, 0, 0, extra)")
+    if not close(answer, expected):
         raise Mistake(f"differs from subsample-then-zero-pad: {off_by(answer, expected)}")
     if not close(shortcut(x, 4, 1), x):
         raise Mistake("with the same channels and stride 1 the shortcut should be the identity")
