@@ -7,7 +7,8 @@
 # %% [markdown]
 # **Exercise 05.outcome — what happened to a run?** From a run's final training loss: `"diverged"`
 # when it is NaN or infinite, `"stuck"` within 0.01 of $\ln 10$ (the loss of a uniform guess
-# among 10 classes), else `"trained"`.
+# among 10 classes: $|\text{loss} - \ln 10| < 0.01$), else `"trained"`. Return exactly one of these
+# three short labels (the table of section 5 spells them out longer).
 
 # %% exercise 05.outcome
 import math
@@ -28,7 +29,8 @@ lk.exercises.check("05.outcome", outcome)
 
 # %% [markdown]
 # **Exercise 05.standard_error — how much is noise?** An accuracy $p$ measured on $n$ test images
-# is a mean of $n$ right-or-wrong answers, with standard error $\sqrt{p(1-p)/n}$.
+# is a mean of $n$ right-or-wrong answers, with standard error $\sqrt{p(1-p)/n}$ ($p$ a fraction,
+# 0.55 rather than 55 %).
 
 # %% exercise 05.standard_error
 import math

@@ -7,7 +7,8 @@
 # %% [markdown]
 # **Exercise 06.gradient_norms — measure the gradient flow yourself.** On one fixed batch, compute the
 # cross-entropy loss, one `backward()`, and return $\lVert \partial L / \partial W \rVert$ for every
-# weight, keyed by its name in `model.named_parameters()`. Called twice, it must give the same numbers.
+# weight (every parameter whose name ends in `weight`; the biases are left out), keyed by its name in
+# `model.named_parameters()`, as Python floats (`.item()`). Called twice, it must give the same numbers.
 
 # %% exercise 06.gradient_norms
 import torch.nn.functional as F
@@ -27,7 +28,9 @@ lk.exercises.check("06.gradient_norms", gradient_norms)
 # %% [markdown]
 # **Exercise 06.he_init — He initialisation.** A ReLU zeroes half of its inputs, so to keep the
 # variance of the activations from layer to layer, a layer with `fan_in` inputs starts with weights
-# drawn from $\mathcal{N}(0, 2/\text{fan\_in})$ and biases 0. Set them in place (`torch.no_grad()`).
+# drawn from $\mathcal{N}(0, 2/\text{fan\_in})$ and biases 0. Set them in place (`torch.no_grad()`), for
+# one `nn.Linear` layer (section 6's `he_init(model)` does it for every layer of a model: this one is
+# named `he_init_layer`, so that running section 6 again still finds its own).
 
 # %% exercise 06.he_init
 import math
@@ -35,7 +38,7 @@ import math
 import torch
 
 
-def he_init(linear):
+def he_init_layer(linear):
     """Set linear.weight ~ N(0, 2 / in_features) and linear.bias = 0, in place."""
     ### BEGIN SOLUTION
     with torch.no_grad():
@@ -44,4 +47,4 @@ def he_init(linear):
     ### END SOLUTION
 
 # %% check 06.he_init
-lk.exercises.check("06.he_init", he_init)
+lk.exercises.check("06.he_init", he_init_layer)

@@ -275,6 +275,19 @@ def _outcome_exact_ln10(loss):
     return "diverged" if not math.isfinite(loss) else ("stuck" if loss == math.log(10) else "trained")
 
 
+def _outcome_one_sided(loss):  # "within 0.01" below ln 10 only: 2.5 is called stuck
+    return "diverged" if not math.isfinite(loss) else ("stuck" if math.log(10) - loss < 0.01 else "trained")
+
+
+def _outcome_long_labels(loss):  # the wording of the notebook's section-5 table
+    return "diverged (NaN loss)" if not math.isfinite(loss) else (
+        "stuck at the loss of a guess" if abs(loss - math.log(10)) < 0.01 else "trained")
+
+
+def _outcome_minus_inf_trained(loss):  # a huge positive loss as "diverged" misses -inf
+    return "diverged" if loss != loss or loss > 1e6 else ("stuck" if abs(loss - math.log(10)) < 0.01 else "trained")
+
+
 def _se_variance(p, n):
     return p * (1 - p) / n
 
@@ -375,6 +388,9 @@ WRONG = [
     ("04.best_state", _best_parameters, "buffers"),
     ("05.outcome", _outcome_nan_blind, "NaN"),
     ("05.outcome", _outcome_exact_ln10, "within 0.01"),
+    ("05.outcome", _outcome_one_sided, "both sides of ln 10"),
+    ("05.outcome", _outcome_long_labels, "return exactly one of"),
+    ("05.outcome", _outcome_minus_inf_trained, "an infinite loss was classed 'trained'"),
     ("05.standard_error", _se_variance, "variance"),
     ("05.standard_error", _se_no_n, "n is missing"),
     ("06.gradient_norms", _norms_of_weights, "weights themselves"),
@@ -485,3 +501,12 @@ def test_the_exercises_of_each_solution_notebook_run_in_a_kernel(tmp_path):
         assert len(checks) == len(exercise_notebooks.exercise_names(exercise_notebooks.SOLUTIONS_DIR
                                                                       / f"{path.stem}.py")), (path.name, shown)
         assert all(text.startswith("✓") for text in checks), (path.name, checks)
+
+
+def test_every_notebook_cell_has_an_id_of_its_own():
+    """nbformat 4.5 wants a unique id per cell; the generated exercise cells once had none (a warning
+    in every nbconvert run, a hard error in future nbformat)."""
+    for path in sorted(exercise_notebooks.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        ids = [cell.get("id") for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+        assert None not in ids, path.name
+        assert len(ids) == len(set(ids)), path.name

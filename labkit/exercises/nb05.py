@@ -9,7 +9,9 @@ from .core import Mistake, exercise
 __all__ = ["check_outcome", "check_standard_error"]
 
 _RUNS = [(0.05, "trained"), (1.9, "trained"), (math.log(10), "stuck"), (2.3029, "stuck"), (2.2990, "stuck"),
-         (float("nan"), "diverged"), (float("inf"), "diverged"), (2.25, "trained")]
+         (float("nan"), "diverged"), (float("inf"), "diverged"), (float("-inf"), "diverged"), (2.25, "trained"),
+         (2.5, "trained")]
+_LABELS = ("trained", "stuck", "diverged")
 
 
 @exercise("05.outcome", "classify a depth-study run by its final training loss")
@@ -19,6 +21,9 @@ def check_outcome(outcome) -> str:
         answer = outcome(loss)
         if answer == expected:
             continue
+        if answer not in _LABELS:
+            raise Mistake(f"loss {loss} was classed {answer!r}: return exactly one of "
+                          f"{', '.join(map(repr, _LABELS))}")
         if expected == "diverged" and loss != loss:
             raise Mistake(f"a NaN loss was classed {answer!r}: every comparison with NaN is False, so test "
                           "math.isnan(loss) (or not math.isfinite(loss)) first")
@@ -27,6 +32,9 @@ def check_outcome(outcome) -> str:
         if expected == "stuck":
             raise Mistake(f"loss {loss:.4f} was classed {answer!r}: a network that guesses uniformly among 10 "
                           f"classes has loss ln 10 = {math.log(10):.4f}; within 0.01 of it is 'stuck'")
+        if answer == "stuck" and loss > math.log(10):
+            raise Mistake(f"loss {loss} is above ln 10 + 0.01 = {math.log(10) + 0.01:.4f} and was classed 'stuck': "
+                          "'within 0.01' holds on both sides of ln 10, abs(loss - math.log(10)) < 0.01")
         raise Mistake(f"loss {loss} was classed {answer!r}, expected {expected!r}")
     return "trained, stuck at ln 10 and diverged (NaN or inf) all recognised"
 

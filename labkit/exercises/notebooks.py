@@ -54,7 +54,13 @@ def student_source(source: str) -> str:
                        source + "\n").rstrip("\n")
 
 
-def _cell(cell: dict, solved: bool) -> dict:
+def _cell_id(cell: dict, number: int) -> str:
+    """A stable cell id (nbformat 4.5 wants one per cell): the number, the exercise's name and the part."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", cell["name"] or "about")
+    return f"ex{number:02d}-{name}-{cell['part'] or 'text'}"[:64]
+
+
+def _cell(cell: dict, solved: bool, number: int = 0) -> dict:
     source = cell["source"] if solved or cell["part"] != "exercise" else student_source(cell["source"])
     lines = source.splitlines(keepends=True)
     metadata = {"labkit": {"exercise": cell["name"], "part": cell["part"]}} if cell["name"] else {"labkit": {}}
@@ -63,15 +69,16 @@ def _cell(cell: dict, solved: bool) -> dict:
                                 "schema_version": 3, "solution": True, "task": False}
     metadata["labkit"]["code exercises"] = True
     if cell["type"] == "markdown":
-        return {"cell_type": "markdown", "metadata": metadata, "source": lines}
-    return {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": [], "source": lines}
+        return {"cell_type": "markdown", "id": _cell_id(cell, number), "metadata": metadata, "source": lines}
+    return {"cell_type": "code", "execution_count": None, "id": _cell_id(cell, number), "metadata": metadata,
+            "outputs": [], "source": lines}
 
 
 def with_exercises(notebook: dict, cells: list[dict], solved: bool = False) -> dict:
     """``notebook`` with its code-exercise cells replaced by ``cells`` (appended at the end)."""
     notebook = copy.deepcopy(notebook)
     kept = [cell for cell in notebook["cells"] if not cell.get("metadata", {}).get("labkit", {}).get("code exercises")]
-    notebook["cells"] = kept + [_cell(cell, solved) for cell in cells]
+    notebook["cells"] = kept + [_cell(cell, solved, number) for number, cell in enumerate(cells)]
     return notebook
 
 
