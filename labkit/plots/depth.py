@@ -66,11 +66,10 @@ def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc", measured
                     marker="o", capsize=4, color=COLOURS[residual], label=f"{variant(residual)} (mean, range)")
         ax.scatter(runs.depth, runs[metric], s=30, facecolors="none", edgecolors=COLOURS[residual], zorder=3,
                    label=f"{variant(residual)}, each seed")
-    size = f", {study.size} size" if study.size != "unknown" else ""
     images = f", {int(table.test_images.iloc[0]):,} test images" if metric.startswith("test") else ""
     ylabel = metric.replace("_", " ") + (f" (on {measured_on})" if measured_on else "")
     ax.set(xlabel="depth (weight layers)", ylabel=ylabel,
-           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}{size}: {seeds_text(summary.seeds)}{images}")
+           title=f"{study_title(study)}: {seeds_text(summary.seeds)}{images}")
     ax.set_xticks(sorted(summary.depth.unique()))
     ax.grid(alpha=0.3)
     ax.legend()
