@@ -21,13 +21,13 @@ from .gradients import plot_probe_heatmap
 
 __all__ = [
     "plot_accuracy_vs_depth", "plot_depth_curves", "plot_gradient_flow", "plot_gradient_heatmap",
-    "plot_gradient_magnitude", "plot_activation_stds", "save_study_figures", "study_title",
+    "plot_gradient_magnitude", "plot_activation_stds", "save_study_figures",
 ]
 
 COLOURS = {False: "tab:red", True: "tab:blue"}
 
 
-def study_title(study: SavedStudy) -> str:
+def _study_title(study: SavedStudy) -> str:
     """Which study a figure shows, for its title: 'mlp depth study on mnist, full size'."""
     table = study.table
     size = f", {study.size} size" if study.size != "unknown" else ""
@@ -69,7 +69,7 @@ def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc", measured
     images = f", {int(table.test_images.iloc[0]):,} test images" if metric.startswith("test") else ""
     ylabel = metric.replace("_", " ") + (f" (on {measured_on})" if measured_on else "")
     ax.set(xlabel="depth (weight layers)", ylabel=ylabel,
-           title=f"{study_title(study)}: {seeds_text(summary.seeds)}{images}")
+           title=f"{_study_title(study)}: {seeds_text(summary.seeds)}{images}")
     ax.set_xticks(sorted(summary.depth.unique()))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -100,7 +100,7 @@ def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    fig.suptitle(f"{study_title(study)}: {metric.replace('_', ' ')}, mean over seeds")
+    fig.suptitle(f"{_study_title(study)}: {metric.replace('_', ' ')}, mean over seeds")
     fig.tight_layout()
     return fig
 
@@ -119,7 +119,7 @@ def plot_gradient_flow(study: SavedStudy, epoch: int = 0, depths=None):
                title=f"{variant(residual)}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    fig.suptitle(f"{study_title(study)}: gradient norm per layer, seed 0")
+    fig.suptitle(f"{_study_title(study)}: gradient norm per layer, seed 0")
     fig.tight_layout()
     return fig
 
@@ -129,7 +129,7 @@ def plot_gradient_heatmap(study: SavedStudy, depth: int | None = None):
     depth = depth or int(study.table.depth.max())
     return plot_probe_heatmap({f"{variant(residual)}, depth {depth}": pd.DataFrame(run["gradients"])
                                for depth, residual, run in _first_seeds(study, [depth])},
-                              title=f"{study_title(study)}: log10 gradient norm per layer and epoch, seed 0")
+                              title=f"{_study_title(study)}: log10 gradient norm per layer and epoch, seed 0")
 
 
 def plot_gradient_magnitude(study: SavedStudy, layer: int = 1):
@@ -143,7 +143,7 @@ def plot_gradient_magnitude(study: SavedStudy, layer: int = 1):
         ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
                 linestyle="-" if residual else "--", label=f"{variant(residual)} {depth}")
     ax.set(yscale="log", xlabel="epoch (0 = initialisation)", ylabel=f"gradient norm of layer {layer}",
-           title=f"{study_title(study)}, seed 0\nsolid: residual, dashed: plain")
+           title=f"{_study_title(study)}, seed 0\nsolid: residual, dashed: plain")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small", ncol=2)
@@ -160,7 +160,7 @@ def plot_activation_stds(study: SavedStudy, when: str = "final", depths=None):
         ax.plot(stds.layer, stds.activation_std, color=COLOURS[residual],
                 linestyle="-" if depth == max(depths) else ":", label=f"{variant(residual)} {depth}")
     ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
-           title=f"{study_title(study)}, seed 0\n"
+           title=f"{_study_title(study)}, seed 0\n"
                  f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
