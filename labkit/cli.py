@@ -202,7 +202,7 @@ def _study(args) -> None:
     from .device import default_device
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
-    from .runs import load_study, summarise
+    from .runs import load_study, summarise, variant
     from .sizes import run_size
     from .studies import DepthStudy, parse_shard, run_depth_study
 
@@ -218,7 +218,11 @@ def _study(args) -> None:
         saved = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
                                 shard=shard)
     figures = save_study_figures(saved, args.out)
-    print(summarise(saved).round(4).to_string(index=False))
+    summary = summarise(saved)  # the accuracies and the training loss, narrow enough for a terminal
+    summary.insert(1, "variant", summary.pop("residual").map(variant))
+    columns = ["depth", "variant", "train_acc_mean", "test_acc_mean", "train_acc_std", "test_acc_std",
+               "train_loss_mean", "seeds"]
+    print(summary[[c for c in columns if c in summary]].round(4).to_string(index=False))
     print(f"{len(saved)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
 
 

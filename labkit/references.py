@@ -112,4 +112,5 @@ def beside_reference(runs: dict, *, size=None, assets=None):
     reference["run size"] = reference["run size"].fillna("full") if "run size" in reference else "full"
     table = pd.concat({"this notebook": own, "reference": reference}, names=["", "run"]).swaplevel()
     table = table.loc[list(runs)].convert_dtypes()
-    return table.style.format({"test acc": "{:.4f}", "seconds": "{:.1f}"}, na_rep="")
+    counts = {column: "{:,}" for column in ("parameters", "training images", "test images") if column in table}
+    return table.style.format({"test acc": "{:.4f}", "seconds": "{:.1f}", **counts}, na_rep="")

@@ -132,7 +132,10 @@ def describe_study(study: SavedStudy) -> dict:
 
 
 def summarise(study: SavedStudy | pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds, one row per (depth, plain/residual), and the number of seeds."""
+    """Mean and standard deviation over seeds, one row per (depth, plain/residual), and the number of seeds.
+
+    A standard deviation needs two seeds: when no row has two, the ``_std`` columns (all ``NaN``) are left out.
+    """
     table = study.table if isinstance(study, SavedStudy) else study
     grouped = table.groupby(["depth", "residual"])
     # a diverged run has no loss (NaN): its mean loss is NaN too, not the mean of the others
@@ -142,4 +145,6 @@ def summarise(study: SavedStudy | pd.DataFrame) -> pd.DataFrame:
     summary["seeds"] = grouped.size()
     summary["parameters"] = grouped.parameters.first()
     summary["weight_layers"] = grouped.weight_layers.first()
+    if summary.seeds.max() < 2:
+        summary = summary.drop(columns=[c for c in summary.columns if c.endswith("_std")])
     return summary.reset_index()

@@ -111,3 +111,13 @@ def test_summary_shows_layers_and_parameters(capsys):
 def test_console_script_and_module_entry_point():
     done = subprocess.run([sys.executable, "-m", "labkit", "train", "--model", "vgg"], capture_output=True, text=True)
     assert done.returncode == 2 and "unknown model 'vgg'" in done.stderr
+
+
+def test_study_load_prints_a_table_a_terminal_can_show(capsys, tmp_path):
+    import shutil
+
+    shutil.copytree(lk.assets_dir() / "depth" / "mlp", tmp_path / "mlp", ignore=shutil.ignore_patterns("figures"))
+    code, out, _ = run_cli(capsys, "study", "depth", "--family", "mlp", "--out", str(tmp_path / "mlp"), "--load")
+    assert code == 0 and "test_acc_mean" in out and "test_acc_std" in out  # the reference has 2-3 seeds
+    table = out.splitlines()[:-1]  # the last line names the folders
+    assert len(table) == 1 + 12 and max(len(line) for line in table) <= 120

@@ -68,3 +68,11 @@ def test_activations_one_line_per_network_with_every_layer():
     assert all(list(line.get_xdata()) == [1, 2, 3, 4, 5, 6] for line in lines)
     assert list(lines[0].get_ydata()) == list(tables["plain 6"].activation_std)
     assert fig.axes[0].get_yscale() == "log" and fig.axes[0].get_title() == "at initialisation"
+
+
+def test_heatmap_of_a_deep_long_run_labels_few_enough_layers_and_epochs_not_to_overlap():
+    fig = plots.plot_probe_heatmap({"plain": probe_history(102, 30)})
+    panel = fig.axes[0]
+    layers = [tick.get_text() for tick in panel.get_yticklabels()]
+    epochs = [tick.get_text() for tick in panel.get_xticklabels()]
+    assert 10 <= len(layers) <= 21 and layers[0] == "1" and 8 <= len(epochs) <= 16 and epochs[0] == "0"

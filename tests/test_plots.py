@@ -195,3 +195,31 @@ def test_accuracy_vs_depth_bars_span_the_seeds_and_never_leave_zero_to_one():
                if not isinstance(collection, matplotlib.collections.LineCollection))
     assert dots == len(table)  # one dot per run
 
+
+
+def test_wrong_predictions_can_show_their_confidence(cifar):
+    images, labels = cifar.images["test"][:2], cifar.labels["test"][:2]
+    predicted = (labels + 1) % 10
+    fig = lk.plots.plot_images(images, labels, cifar.classes, predicted=predicted, confidence=[0.987, 0.5])
+    assert titles(fig)[0].startswith(f"{cifar.classes[int(predicted[0])]} 99%") and " 50%" in titles(fig)[1]
+
+
+def test_study_figures_say_which_study_and_size_and_mark_a_guess():
+    import math
+
+    study = lk.load_study(lk.assets_dir() / "depth" / "mlp")
+    fig = lk.plots.plot_depth_curves(study)
+    assert fig._suptitle.get_text().startswith("mlp depth study on mnist, full size")
+    for ax in fig.axes:  # both panels: a legend, and the line at the loss of a uniform guess
+        assert ax.get_legend() is not None
+        assert any(list(line.get_ydata()) == [math.log(10)] * 2 for line in ax.get_lines())
+    magnitude = lk.plots.plot_gradient_magnitude(study)
+    assert "mlp depth study on mnist" in magnitude.axes[0].get_title()
+    assert all(float(tick).is_integer() for tick in magnitude.axes[0].get_xticks())
+    augmented = lk.plots.plot_accuracy_vs_depth(study, metric="train_acc", measured_on="augmented training batches")
+    assert augmented.axes[0].get_ylabel() == "train acc (on augmented training batches)"
+
+
+def test_histories_take_a_title():
+    fig = lk.plots.plot_histories({"MLP": fake_history()}, title="MNIST, cpu size")
+    assert fig._suptitle.get_text() == "MNIST, cpu size"

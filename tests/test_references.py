@@ -50,6 +50,7 @@ def test_beside_reference_tests_your_model_and_puts_the_saved_run_under_it(tmp_p
     assert list(table.index) == [("mlp_mnist", "this notebook"), ("mlp_mnist", "reference")]
     assert table.loc[("mlp_mnist", "this notebook"), "test acc"] == lk.evaluate(mine, data.test)["accuracy"]
     assert table.loc[("mlp_mnist", "this notebook"), "parameters"] == lk.count_parameters(mine)
+    assert f">{lk.count_parameters(mine):,}<" in shown.to_html()  # counts shown with thousands separators
     assert table.loc[("mlp_mnist", "reference"), "test acc"] == pytest.approx(saved.result["test_acc"])
     missing = lk.beside_reference({"cnn_mnist": (mine, data, history)}, size="smoke", assets=tmp_path)
     html = missing.to_html()

@@ -130,6 +130,17 @@ def test_a_diverged_run_makes_the_mean_loss_nan_not_the_others_mean():
     assert row.test_acc_mean == 0.5 and math.isnan(row.test_loss_mean) and row.seeds == 2
 
 
+def test_one_seed_has_no_standard_deviation_columns_two_seeds_have_them():
+    import pandas as pd
+
+    one = pd.DataFrame({"depth": [5, 5], "residual": [False, True], "seed": [0, 0], "train_acc": [0.5, 0.9],
+                        "val_acc": [0.5, 0.9], "test_acc": [0.5, 0.9], "train_loss": [1.0, 0.2],
+                        "test_loss": [1.0, 0.3], "parameters": [1, 1], "weight_layers": [5, 5]})
+    assert not [c for c in summarise(one).columns if c.endswith("_std")]
+    two = pd.concat([one, one.assign(seed=1, test_acc=[0.7, 0.9])])
+    assert summarise(two).test_acc_std.round(4).tolist() == [0.1414, 0.0]
+
+
 def test_a_saved_study_is_its_table_its_records_and_its_settings(data_dir, tmp_path):
     study = DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100)
     saved = run_depth_study(study, tmp_path, device="cpu", progress=False)

@@ -7,6 +7,7 @@ read saved results only; drawing one never imports the training code.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,6 +27,13 @@ __all__ = [
 COLOURS = {False: "tab:red", True: "tab:blue"}
 
 
+def _study_title(study: SavedStudy) -> str:
+    """Which study a figure shows, for its title: 'mlp depth study on mnist, full size'."""
+    table = study.table
+    size = f", {study.size} size" if study.size != "unknown" else ""
+    return f"{table.family.iloc[0]} depth study on {table.dataset.iloc[0]}{size}"
+
+
 def _first_seeds(study: SavedStudy, depths, variants=(False, True)):
     """(depth, residual, the run of its lowest seed) for each pair that has a saved run, depth by depth."""
     for depth in depths:
@@ -35,8 +43,12 @@ def _first_seeds(study: SavedStudy, depths, variants=(False, True)):
                 yield depth, residual, run
 
 
-def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc"):
+def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc", measured_on: str | None = None):
     """Accuracy against depth, plain vs residual: mean over seeds (line), each seed (dots), their range (bar).
+
+    ``measured_on`` says on which images the metric was measured, on its axis, when that is not
+    what the name says (``"augmented training batches"`` for a study saved before labkit measured
+    ``train_acc`` on the training images as they are).
 
     The bar spans the lowest to the highest seed rather than mean ± std: when one
     seed trains and two fail, mean ± std reaches below 0 -- an accuracy no network
@@ -54,10 +66,10 @@ def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc"):
                     marker="o", capsize=4, color=COLOURS[residual], label=f"{variant(residual)} (mean, range)")
         ax.scatter(runs.depth, runs[metric], s=30, facecolors="none", edgecolors=COLOURS[residual], zorder=3,
                    label=f"{variant(residual)}, each seed")
-    size = f", {study.size} size" if study.size != "unknown" else ""
     images = f", {int(table.test_images.iloc[0]):,} test images" if metric.startswith("test") else ""
-    ax.set(xlabel="depth (weight layers)", ylabel=metric.replace("_", " "),
-           title=f"{table.family.iloc[0]} on {table.dataset.iloc[0]}{size}: {seeds_text(summary.seeds)}{images}")
+    ylabel = metric.replace("_", " ") + (f" (on {measured_on})" if measured_on else "")
+    ax.set(xlabel="depth (weight layers)", ylabel=ylabel,
+           title=f"{_study_title(study)}: {seeds_text(summary.seeds)}{images}")
     ax.set_xticks(sorted(summary.depth.unique()))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -66,7 +78,11 @@ def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc"):
 
 
 def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
-    """Validation loss (or another history column) per epoch for every depth; plain left, residual right."""
+    """Validation loss (or another history column) per epoch for every depth; plain left, residual right.
+
+    A loss panel has a line at ln 10, the loss of a uniform guess over ten classes: the runs that
+    learn nothing lie on it, on top of each other.  Both panels have their legend.
+    """
     depths = sorted(study.table.depth.unique())
     colours = dict(zip(depths, sns.color_palette("viridis", len(depths))))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -77,12 +93,14 @@ def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
             if histories:  # a diverged run (NaN loss) makes the mean NaN: the line stops there
                 mean = pd.concat(histories).groupby("epoch")[metric].agg(lambda s: s.mean(skipna=False))
                 ax.plot(mean.index, mean.values, color=colours[depth], label=f"depth {depth}", marker=".")
+        if "loss" in metric:
+            ax.axhline(math.log(10), color="0.4", linestyle=":", label="ln 10 = 2.30, a uniform guess")
+            ax.set_yscale("log")
         ax.set(title=variant(residual), xlabel="epoch", ylabel=metric.replace("_", " "))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if "loss" in metric:
-            ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize="small")
+        ax.legend(fontsize="small")
+    fig.suptitle(f"{_study_title(study)}: {metric.replace('_', ' ')}, mean over seeds")
     fig.tight_layout()
     return fig
 
@@ -100,7 +118,8 @@ def plot_gradient_flow(study: SavedStudy, epoch: int = 0, depths=None):
         ax.set(yscale="log", xlabel="layer (1 = input side)", ylabel="gradient norm",
                title=f"{variant(residual)}, {'initialisation' if epoch == 0 else f'after epoch {epoch}'}")
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize="small")
+        ax.legend(fontsize="small")
+    fig.suptitle(f"{_study_title(study)}: gradient norm per layer, seed 0")
     fig.tight_layout()
     return fig
 
@@ -109,7 +128,8 @@ def plot_gradient_heatmap(study: SavedStudy, depth: int | None = None):
     """log10 of each layer's gradient norm (rows) at every epoch (columns), plain and residual."""
     depth = depth or int(study.table.depth.max())
     return plot_probe_heatmap({f"{variant(residual)}, depth {depth}": pd.DataFrame(run["gradients"])
-                               for depth, residual, run in _first_seeds(study, [depth])})
+                               for depth, residual, run in _first_seeds(study, [depth])},
+                              title=f"{_study_title(study)}: log10 gradient norm per layer and epoch, seed 0")
 
 
 def plot_gradient_magnitude(study: SavedStudy, layer: int = 1):
@@ -123,7 +143,8 @@ def plot_gradient_magnitude(study: SavedStudy, layer: int = 1):
         ax.plot(grads.epoch, grads.grad_norm.clip(lower=1e-30), color=colours[depth],
                 linestyle="-" if residual else "--", label=f"{variant(residual)} {depth}")
     ax.set(yscale="log", xlabel="epoch (0 = initialisation)", ylabel=f"gradient norm of layer {layer}",
-           title="solid: residual, dashed: plain")
+           title=f"{_study_title(study)}, seed 0\nsolid: residual, dashed: plain")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
@@ -139,7 +160,8 @@ def plot_activation_stds(study: SavedStudy, when: str = "final", depths=None):
         ax.plot(stds.layer, stds.activation_std, color=COLOURS[residual],
                 linestyle="-" if depth == max(depths) else ":", label=f"{variant(residual)} {depth}")
     ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
-           title=f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
+           title=f"{_study_title(study)}, seed 0\n"
+                 f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()

@@ -33,7 +33,10 @@ def plot_probe_heatmap(histories: dict, title: str | None = None):
     fig, axes = plt.subplots(1, len(grids), figsize=(5.5 * len(grids), max(3.5, 0.08 * layers + 2.5)),
                              squeeze=False)
     for ax, (name, grid) in zip(axes.flat, grids.items()):
-        sns.heatmap(grid, ax=ax, cmap="magma", vmin=low, vmax=high, cbar_kws={"label": "log10 gradient norm"})
+        # at most about 20 layer and 15 epoch labels, so that they never overlap
+        sns.heatmap(grid, ax=ax, cmap="magma", vmin=low, vmax=high, cbar_kws={"label": "log10 gradient norm"},
+                    yticklabels=max(1, -(-len(grid) // 20)), xticklabels=max(1, -(-grid.shape[1] // 15)))
+        ax.tick_params(axis="y", labelrotation=0)
         ax.set(title=name, xlabel="epoch (0 = initialisation)", ylabel="layer (1 = input side)")
     if title:
         fig.suptitle(title)

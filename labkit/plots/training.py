@@ -86,13 +86,14 @@ def plot_history(history: pd.DataFrame, title: str | None = None):
     return fig
 
 
-def plot_histories(histories: dict, metrics=("loss", "acc")):
+def plot_histories(histories: dict, metrics=("loss", "acc"), title: str | None = None):
     """Several runs in one figure, one panel per metric: training solid, validation dashed.
 
     ``histories`` maps a run's name (e.g. "MLP", "CNN", "ResNet-18") to its history DataFrame.
     What it teaches: comparing networks on the same data and budget.  Look at the dashed
     (validation) curves: a model whose training curve keeps falling while its validation curve
-    does not has stopped learning anything that generalises.
+    does not has stopped learning anything that generalises.  ``title`` (above both panels) should
+    say what was trained on what, e.g. "MNIST, cpu size".
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
     colours = sns.color_palette("tab10", len(histories))
@@ -108,31 +109,36 @@ def plot_histories(histories: dict, metrics=("loss", "acc")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
 def plot_images(images, labels, classes, predicted=None, n: int = 16, ncols: int = 8,
-                mean=None, std=None, title: str | None = None):
+                mean=None, std=None, title: str | None = None, confidence=None):
     """A grid of the first ``n`` images with their class names.
 
     ``images`` are ``uint8`` (N, C, H, W) (``data.images[split]``), floats in [0, 1], or
     normalised floats from a loader together with the ``mean`` and ``std`` that undo it.
     With ``predicted``, each title is the prediction; a wrong one is red and also names the true class.
+    With ``confidence`` (one probability per image, e.g. the softmax of the prediction) it follows the
+    prediction, in per cent.
     What it teaches: look at the data (and at the mistakes) before trusting any number.
     """
     shown = _as_display(images[:n], mean, std)
     labels = [int(v) for v in list(labels)[:len(shown)]]
     guesses = None if predicted is None else [int(v) for v in list(predicted)[:len(shown)]]
+    sure = [""] * len(shown) if confidence is None else [f" {float(c):.0%}" for c in list(confidence)[:len(shown)]]
     fig, axes = _grid(len(shown), ncols, title_lines=1 if guesses is None else 2)
     for i, ax in enumerate(axes):
         _show(ax, shown[i])
         if guesses is None:
             ax.set_title(classes[labels[i]], fontsize=9)
         elif guesses[i] == labels[i]:
-            ax.set_title(classes[guesses[i]], fontsize=9, color="tab:green")
+            ax.set_title(f"{classes[guesses[i]]}{sure[i]}", fontsize=9, color="tab:green")
         else:
-            ax.set_title(f"{classes[guesses[i]]}\n(true: {classes[labels[i]]})", fontsize=8, color="tab:red")
+            ax.set_title(f"{classes[guesses[i]]}{sure[i]}\n(true: {classes[labels[i]]})", fontsize=8, color="tab:red")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -269,13 +275,13 @@ def plot_lr_schedules(schedules=("onecycle", "cosine", "step", "plateau", "none"
     """
     from ..optim import learning_rates
 
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
     for name in schedules:
         rates = learning_rates(name, epochs=epochs, steps_per_epoch=steps_per_epoch, lr=lr)
         label = "plateau (validation loss flat)" if name == "plateau" else name
         ax.plot(np.arange(len(rates)) / steps_per_epoch, rates, label=label)
     ax.set(xlabel="epoch", ylabel="learning rate", title=f"learning-rate schedules (peak {lr})")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the curves, not on them
     fig.tight_layout()
     return fig
