@@ -117,9 +117,9 @@ SIZES = {
     "cpu": RunSize(
         name="cpu",
         # Each notebook within about 4 minutes on a 2-core laptop: 15,000 of MNIST's 55,000 training images
-        # (the MLP at 97.2 %, 96.5 % with 12,000) and 8,000 of CIFAR-10's 45,000; the CNN and ResNet-18 get
+        # (the MLP at 97.2 %, 96.5 % with 12,000) and 6,000 of CIFAR-10's 45,000; the CNN and ResNet-18 get
         # the same number of epochs (an equal budget).
-        train_images={"mnist": 15_000, "cifar10": 8_000},
+        train_images={"mnist": 15_000, "cifar10": 6_000},
         val_images=5_000,
         test_images=None,
         epochs={"mlp": 10, "cnn": 2, "resnet": 2},
