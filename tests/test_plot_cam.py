@@ -17,7 +17,8 @@ def _images(n=6):
 
 
 def _image_axes(fig):
-    return [ax for ax in fig.axes if ax.get_images()]
+    figures = fig.subfigs or [fig]  # the class-map figure has two subfigures: correct, wrong
+    return [ax for figure in figures for ax in figure.axes if ax.get_images()]
 
 
 def test_every_cam_plot_is_exported():

@@ -56,7 +56,7 @@ def plot_class_maps(images, maps, labels, predicted, classes, n: int = 8, ncols:
     nrows = max(1, math.ceil(max(len(index) for index in groups.values()) / ncols))
     fig = plt.figure(figsize=(2 * ncols * 1.6 + 0.4, nrows * 1.95 + 0.6), layout="constrained")
     for panel, (group, index) in zip(fig.subfigures(1, 2, wspace=0.04), groups.items()):
-        axes = panel.subplots(nrows, ncols, squeeze=False).flat
+        axes = list(panel.subplots(nrows, ncols, squeeze=False).flat)
         for ax in axes:
             ax.axis("off")
         shown = _as_display(images[index], mean, std) if len(index) else []
