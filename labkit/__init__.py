@@ -40,8 +40,9 @@ _HOME = {
     "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
     "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
     "model_summary": "summary",
+    "class_activation_maps": "cam", "grad_cam": "cam", "trained_weights": "references",
 }
-_MODULES = ("catalog", "checkpoints", "cli", "config", "data", "device", "errors", "exercises", "experiments",
+_MODULES = ("cam", "catalog", "checkpoints", "cli", "config", "data", "device", "errors", "exercises", "experiments",
             "gradients", "models", "optim", "options", "plots", "predictions", "references", "results", "runs",
             "sizes", "speed", "studies", "summary", "tracking", "train", "validation")
 

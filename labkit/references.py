@@ -22,7 +22,7 @@ from .experiments import record_run
 from .runs import read_record
 from .sizes import run_size
 
-__all__ = ["ASSETS_VARIABLE", "assets_dir", "reference_runs", "beside_reference"]
+__all__ = ["ASSETS_VARIABLE", "assets_dir", "reference_runs", "beside_reference", "trained_weights"]
 
 ASSETS_VARIABLE = "LABKIT_ASSETS"
 
@@ -51,6 +51,18 @@ def assets_dir() -> Path:
             return (folder / "assets").resolve()
     raise LabkitError(f"labkit's reference results (assets/) are not here: open the notebooks from the labkit "
                       f"checkout, or set {ASSETS_VARIABLE} to its assets folder")
+
+
+def trained_weights(run: str, *, assets=None) -> Path | None:
+    """The saved trained weights of ``run`` (``assets/weights/<run>.pt``), or None if there are none yet.
+
+    ``run`` is ``<model>_<dataset>`` (``"resnet20_cifar10"``), with ``_plain`` for the plain twin
+    (``"resnet20_cifar10_plain"``).  The file is a state dict: ``model.load_state_dict(torch.load(path,
+    weights_only=True))``.  A notebook uses it where a well-trained network matters and a CPU cannot train one.
+    """
+    _split(run.removesuffix("_plain"))
+    path = (Path(assets) if assets is not None else assets_dir()) / "weights" / f"{run}.pt"
+    return path if path.is_file() else None
 
 
 def _split(name: str) -> tuple:

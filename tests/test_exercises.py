@@ -37,9 +37,9 @@ def _all(student=False) -> dict:
     return {name: result for path in SOLUTIONS for name, result in _answers(path, student).items()}
 
 
-def test_every_notebook_01_to_07_has_two_to_four_exercises():
+def test_every_notebook_01_to_08_has_two_to_four_exercises():
     per_notebook = {path.stem[:2]: exercise_notebooks.exercise_names(path) for path in SOLUTIONS}
-    assert sorted(per_notebook) == ["01", "02", "03", "04", "05", "06", "07"]
+    assert sorted(per_notebook) == ["01", "02", "03", "04", "05", "06", "07", "08"]
     assert all(2 <= len(names) <= 4 for names in per_notebook.values()), per_notebook
     assert sorted(name for names in per_notebook.values() for name in names) == sorted(EXERCISES)
 
@@ -340,7 +340,57 @@ def _share_inverted(r, f, p):
     return p / (r * f)
 
 
+def _cam_column(features, weight, c):
+    return torch.einsum("k,nkhw->nhw", weight[:, c], features)
+
+
+def _cam_relu(features, weight, c):
+    return torch.einsum("k,nkhw->nhw", weight[c], features).relu()
+
+
+def _cam_mean_over_k(features, weight, c):
+    return (weight[c].view(1, -1, 1, 1) * features).mean(dim=1)
+
+
+def _cam_pooled(features, weight, c):
+    return (weight[c].view(1, -1, 1, 1) * features).sum(dim=1).mean(dim=(1, 2))
+
+
+def _cam_other_class(features, weight, c):
+    return torch.einsum("k,nkhw->nhw", weight[c + 1], features)
+
+
+def _gc_no_relu(a, g):
+    return (g.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1)
+
+
+def _gc_summed(a, g):
+    return (g.sum(dim=(2, 3), keepdim=True) * a).sum(dim=1).relu()
+
+
+def _gc_pixelwise(a, g):
+    return (g * a).sum(dim=1).relu()
+
+
+def _gc_wrong_axis(a, g):
+    return (g.mean(dim=1, keepdim=True) * a).sum(dim=1).relu()
+
+
+def _gc_over_images(a, g):
+    return (g.mean(dim=(0, 2, 3), keepdim=True) * a).sum(dim=1).relu()
+
+
 WRONG = [
+    ("08.class_map", _cam_column, "row weight[c]"),
+    ("08.class_map", _cam_relu, "ReLU is Grad-CAM's"),
+    ("08.class_map", _cam_mean_over_k, "sums w_ck A_k over k"),
+    ("08.class_map", _cam_pooled, "averaged away"),
+    ("08.class_map", _cam_other_class, "map of class 4"),
+    ("08.grad_cam", _gc_no_relu, "ReLU is missing"),
+    ("08.grad_cam", _gc_summed, "*mean* gradient"),
+    ("08.grad_cam", _gc_pixelwise, "pixel by pixel"),
+    ("08.grad_cam", _gc_wrong_axis, "over the feature maps (dim=1)"),
+    ("08.grad_cam", _gc_over_images, "over the images too"),
     ("07.conv_flops", _flops_macs, "multiply-adds"),
     ("07.conv_flops", _flops_k_not_squared, "k**2"),
     ("07.conv_flops", _flops_training, "forward and backward"),

@@ -21,7 +21,7 @@ LAYERS = {
     "data": 3,
     "models": 4, "summary": 4,
     "optim": 5, "checkpoints": 5, "train": 5, "gradients": 5, "predictions": 5, "tracking": 5,
-    "experiments": 6, "studies": 6, "references": 6, "speed": 6, "exercises": 6,
+    "experiments": 6, "studies": 6, "references": 6, "speed": 6, "exercises": 6, "cam": 6,
     "plots": 7,
     "cli": 8, "testing": 8, "__main__": 8, "__init__": 8,
 }

@@ -89,7 +89,7 @@ def test_which_notebook_needs_which_dataset():
     needs = {path.name[:2]: notebook_datasets(path) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))}
     assert needs == {"00": {"mnist", "cifar10"}, "01": {"mnist"}, "02": {"mnist", "cifar10"},
                      "03": {"mnist", "cifar10"}, "04": {"mnist", "cifar10"}, "05": {"mnist", "cifar10"},
-                     "06": {"mnist"}, "07": {"cifar10"}}
+                     "06": {"mnist"}, "07": {"cifar10"}, "08": {"cifar10"}}
 
 
 def test_notebook_00_on_an_empty_root_shows_the_status_then_stops_at_one_line(tmp_path, monkeypatch):

@@ -58,3 +58,20 @@ def test_beside_reference_tests_your_model_and_puts_the_saved_run_under_it(tmp_p
     assert missing.data.loc[("cnn_mnist", "reference"), "run size"] == "full"
     with pytest.raises(lk.LabkitError, match="'mlp_svhn'"):
         lk.beside_reference({"mlp_svhn": (mine, data, history)}, assets=tmp_path)
+
+
+def test_trained_weights_are_found_when_saved_and_none_before(tmp_path):
+    import torch
+
+    assert lk.trained_weights("resnet20_cifar10", assets=tmp_path) is None
+    model = lk.build_model("resnet20", "cifar10", residual=False)
+    (tmp_path / "weights").mkdir()
+    torch.save(model.state_dict(), tmp_path / "weights" / "resnet20_cifar10_plain.pt")
+    path = lk.trained_weights("resnet20_cifar10_plain", assets=tmp_path)
+    assert path == tmp_path / "weights" / "resnet20_cifar10_plain.pt"
+    twin = lk.build_model("resnet20", "cifar10", residual=False)
+    twin.load_state_dict(torch.load(path, weights_only=True))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values()))
+    assert lk.trained_weights("resnet20_cifar10", assets=tmp_path) is None  # the residual one is not there
+    with pytest.raises(lk.LabkitError, match="<model>_<dataset>"):
+        lk.trained_weights("resnet20", assets=tmp_path)

@@ -2,11 +2,14 @@
 
 * ``training``: one run or a few -- curves, image grids, confusion matrices, filters.
 * ``gradients``: gradient flow inside a few networks -- per-layer gradient norms, activation scales.
+* ``cam``: class activation maps over the images -- correct vs wrong, two networks or two classes side by side.
 * ``depth``: depth studies -- accuracy against depth, curves and gradients of every depth.
 
 Figures are drawn from results (DataFrames, saved JSON), so a plot never needs a re-run.
 """
 
+from .cam import *  # noqa: F403
+from .cam import __all__ as _cam
 from .depth import *  # noqa: F403
 from .depth import __all__ as _depth
 from .gradients import *  # noqa: F403
@@ -16,4 +19,4 @@ from .speed import __all__ as _speed
 from .training import *  # noqa: F403
 from .training import __all__ as _training
 
-__all__ = [*_training, *_gradients, *_depth, *_speed]
+__all__ = [*_training, *_gradients, *_depth, *_speed, *_cam]
