@@ -3,10 +3,13 @@
 * ``training``: one run or a few -- curves, image grids, confusion matrices, filters.
 * ``gradients``: gradient flow inside a few networks -- per-layer gradient norms, activation scales.
 * ``depth``: depth studies -- accuracy against depth, curves and gradients of every depth.
+* ``compare``: comparison studies -- plain vs residual twins over many seeds.
 
 Figures are drawn from results (DataFrames, saved JSON), so a plot never needs a re-run.
 """
 
+from .compare import *  # noqa: F403
+from .compare import __all__ as _compare
 from .depth import *  # noqa: F403
 from .depth import __all__ as _depth
 from .gradients import *  # noqa: F403
@@ -16,4 +19,4 @@ from .speed import __all__ as _speed
 from .training import *  # noqa: F403
 from .training import __all__ as _training
 
-__all__ = [*_training, *_gradients, *_depth, *_speed]
+__all__ = [*_training, *_gradients, *_depth, *_compare, *_speed]
