@@ -218,7 +218,7 @@ def _compare_parser(kinds) -> None:
     compare.add_argument("--retrain", action="store_true", help="at full size, train the runs saved in "
                          "assets/compare/ again instead of copying them")
     compare.add_argument("--weights", metavar="DIR", help="save the weights of seed 0 of each run there "
-                         "(<model>_<dataset>.pt, the plain twin <model>_<dataset>_plain.pt), if under 5 MB")
+                         "(compare_<model>_<dataset>.pt, the plain twin ..._plain.pt), if under 5 MB")
     compare.set_defaults(out_pattern="runs/compare-{size}")
 
 

@@ -195,13 +195,13 @@ def compare_table(saved: SavedCompare | pd.DataFrame) -> pd.DataFrame:
 
 
 def _save_weights(model, folder, name: str, residual: bool) -> None:
-    """Seed 0's state dict as ``<model>_<dataset>.pt`` (plain twin: ``..._plain.pt``), if under 5 MB."""
+    """Seed 0's state dict as ``compare_<model>_<dataset>.pt`` (plain twin: ``..._plain.pt``), if under 5 MB."""
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
     if buffer.tell() >= MAX_WEIGHTS_BYTES:
         print(f"labkit: weights of {name} ({buffer.tell():,} bytes) not kept: over {MAX_WEIGHTS_BYTES:,}", flush=True)
         return
-    path = Path(folder) / f"{name}{'' if residual else '_plain'}.pt"
+    path = Path(folder) / f"compare_{name}{'' if residual else '_plain'}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_suffix(f".pt.{os.getpid()}.tmp")
     part.write_bytes(buffer.getvalue())
@@ -240,7 +240,7 @@ def run_compare_study(study: CompareStudy, out, *, size=None, device=None, progr
     ``out`` holds no study with other settings.  ``shard=(i, n)``: only every n-th run, from
     the i-th.  At ``full`` size an empty ``out`` first gets the runs of ``assets/compare/``
     with the same settings (``reuse_assets=False``: train them again).  ``weights``: a folder
-    for seed 0's state dicts (``<model>_<dataset>.pt``, ``..._plain.pt``), each under 5 MB.
+    for seed 0's state dicts (``compare_<model>_<dataset>.pt``, ``..._plain.pt``), each under 5 MB.
     """
     index, count = parse_shard(shard)
     study = study.resolved(size)
@@ -253,8 +253,7 @@ def run_compare_study(study: CompareStudy, out, *, size=None, device=None, progr
                               if not _same_settings({**study.settings(), k: before.get(k)}, study))
         raise LabkitError(f"{out} holds a comparison study with other settings ({different}); "
                           "use another --out folder, or the same settings to resume it")
-    save_json({"study": study.settings(), "size": size_name}, saved)
-    if reuse_assets and size_name == "full":
+    if reuse_assets and size_name == "full":  # before study.json: processes sharing the study wait for that file
         from .references import assets_dir
 
         try:
@@ -265,6 +264,7 @@ def run_compare_study(study: CompareStudy, out, *, size=None, device=None, progr
         if copied:
             print(f"labkit: copied {copied} finished runs of {reference} into {out / 'runs'} (same settings); "
                   "to retrain them, pass reuse_assets=False (--retrain on the command line)", flush=True)
+    save_json({"study": study.settings(), "size": size_name}, saved)
     todo = [run for run in study.grid()[index::count]
             if read_record(out / "runs" / f"{compare_key(*run)}.json", COMPARE_RECORD) is None]
     loaded = {}

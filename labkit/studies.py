@@ -14,6 +14,7 @@ most the run in flight; ``load_study`` reads what is there without training.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -214,8 +215,10 @@ def copy_reference_runs(out, reference, same_settings) -> int:
         return 0
     files = sorted((there / "runs").glob("*.json"))
     runs.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        shutil.copyfile(file, runs / file.name)
+    for file in files:  # each whole or not at all, as a run is saved
+        part = runs / f"{file.name}.{os.getpid()}.tmp"
+        shutil.copyfile(file, part)
+        os.replace(part, runs / file.name)
     return len(files)
 
 
@@ -258,9 +261,9 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
                                   if before.get(k, v) != v)
             raise LabkitError(f"{out} holds a study with other settings ({different}); "
                               "use another --out folder, or the same settings to resume it")
-    save_json({"study": study.settings(), "size": run_size(size).name}, saved)
-    if reuse_assets:
+    if reuse_assets:  # before study.json: processes sharing the study wait for that file (reference_gpu.sh)
         _reuse_assets(study, out, run_size(size).name)
+    save_json({"study": study.settings(), "size": run_size(size).name}, saved)
     mine = study.grid()[index::count]
     todo = [run for run in mine if read_record(out / "runs" / f"{run_key(*run)}.json", STUDY_RECORD) is None]
     if todo:
