@@ -23,7 +23,10 @@ for name in $studies; do
     python3 -m labkit study depth "${flags[@]}" --out "$out/$name" --shard "$i/$processes" --quiet \
       > "$out/$name-shard$i.log" 2>&1 &
     # the first process alone until study.json exists: at full size it first copies assets/' runs there
-    for ((wait = 0; i == 0 && wait < 120 && ! -e $out/$name/study.json; wait++)); do sleep 1; done
+    for ((waited = 0; i == 0 && waited < 120; waited++)); do
+      [[ -e $out/$name/study.json ]] && break
+      sleep 1
+    done
   done
   wait
   python3 -m labkit study depth "${flags[@]}" --out "$out/$name" --load

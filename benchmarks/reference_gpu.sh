@@ -41,6 +41,14 @@ deadline=$((SECONDS + seconds - margin))
 
 left() { echo $((deadline - SECONDS)); }
 
+# if this script ends early (an error, Ctrl-C), its training processes end with it: timeout passes the signal on
+stop_all() {
+  [[ -e $out/logs/pids ]] && while read -r pid; do kill "$pid" 2> /dev/null; done < "$out/logs/pids"
+  rm -f "$out/logs/pids"
+}
+trap stop_all EXIT
+rm -f "$out/logs/pids"
+
 # until_deadline LOG COMMAND...: run COMMAND with the time left as its limit; Ctrl-C at the deadline
 until_deadline() {
   local log=$1 limit
@@ -50,7 +58,10 @@ until_deadline() {
     echo "not started (no time left): $*" >> "$out/logs/skipped.log"
     return 0
   fi
-  timeout --signal=INT --kill-after=10 "$limit" "$@" > "$out/logs/$log.log" 2>&1
+  timeout --signal=INT --kill-after=10 "$limit" "$@" > "$out/logs/$log.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >> "$out/logs/pids"
+  wait "$pid"
   local status=$?
   ((status == 0)) || echo "$log: exit $status after $((SECONDS - started)) s (124/130: stopped at the deadline)"
 }
@@ -61,7 +72,11 @@ sharded() {
   local name=$1 dir=$2 count=$4
   shift 4
   until_deadline "$name-shard0" python3 -m labkit study "$@" --out "$dir" --shard "0/$count" --quiet &
-  for ((wait = 0; wait < 120 && ! -e $dir/study.json; wait++)); do sleep 1; done
+  local waited=0
+  while [[ ! -e $dir/study.json ]] && ((waited < 120)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
   for ((i = 1; i < count; i++)); do
     until_deadline "$name-shard$i" python3 -m labkit study "$@" --out "$dir" --shard "$i/$count" --quiet &
   done

@@ -236,7 +236,7 @@ def _study(args) -> None:
     study = DepthStudy.checked({**(COURSE_RECIPE if args.preset == "course" else {}), **given},
                                spelling=_spelling({}))
     size = run_size(args.size)
-    args.out = args.out or args.out_pattern.format(name=study.name, size=size.name)
+    args.out = args.out if args.out is not None else args.out_pattern.format(name=study.name, size=size.name)
     if args.load:
         saved = load_study(args.out)
         save_csv(saved.table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
@@ -261,7 +261,7 @@ def _compare(args) -> None:
 
     study = CompareStudy.checked(_sections(args).get("study", {}), spelling=_spelling({}))
     size = run_size(args.size)
-    args.out = args.out or args.out_pattern.format(size=size.name)
+    args.out = args.out if args.out is not None else args.out_pattern.format(size=size.name)
     if args.load:
         saved = load_compare_study(args.out)
     else:
