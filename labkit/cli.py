@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     depth.add_argument("--retrain", action="store_true", help="at full size, train the runs saved in "
                        "assets/depth/ again instead of copying them")
     depth.set_defaults(out_pattern="runs/depth-{name}-{size}")
-    _compare_parser(kinds)
+    from .cli_compare import add_compare_parser
+
+    add_compare_parser(kinds, _add_options, _run_flags)
 
     summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
     _add_options(summary, "model", Model)
@@ -206,25 +208,11 @@ def _train(args) -> None:
           f"{result['seconds']:.1f} s on {result['hardware']}; results in {out}")
 
 
-def _compare_parser(kinds) -> None:
-    """``labkit study compare``: plain vs residual twins of several (model, dataset) pairs over many seeds."""
-    from .compare import CompareStudy
-
-    compare = kinds.add_parser("compare", help="plain vs residual twins of several models, over many seeds")
-    _add_options(compare, "study", CompareStudy)
-    _run_flags(compare)
-    compare.add_argument("--load", action="store_true", help="only re-plot the saved results; train nothing")
-    compare.add_argument("--shard", default="0/1", metavar="I/N", help="train only every N-th run, from the I-th")
-    compare.add_argument("--retrain", action="store_true", help="at full size, train the runs saved in "
-                         "assets/compare/ again instead of copying them")
-    compare.add_argument("--weights", metavar="DIR", help="save the weights of seed 0 of each run there "
-                         "(compare_<model>_<dataset>.pt, the plain twin ..._plain.pt), if under 5 MB")
-    compare.set_defaults(out_pattern="runs/compare-{size}")
-
-
 def _study(args) -> None:
     if args.study == "compare":
-        return _compare(args)
+        from .cli_compare import run_compare
+
+        return run_compare(args, _sections, _spelling, _interrupted)
     from .device import default_device
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
@@ -250,33 +238,6 @@ def _study(args) -> None:
     figures = save_study_figures(saved, args.out)
     print(summarise(saved).round(4).to_string(index=False))
     print(f"{len(saved)} runs in {args.out}/runs, summary.csv, {len(figures)} figures in {args.out}/figures")
-
-
-def _compare(args) -> None:
-    from .compare import CompareStudy, compare_table, load_compare_study, run_compare_study
-    from .device import default_device
-    from .plots import save_compare_figures
-    from .sizes import run_size
-    from .studies import parse_shard
-
-    study = CompareStudy.checked(_sections(args).get("study", {}), spelling=_spelling({}))
-    size = run_size(args.size)
-    args.out = args.out if args.out is not None else args.out_pattern.format(size=size.name)
-    if args.load:
-        saved = load_compare_study(args.out)
-    else:
-        shard = parse_shard(args.shard)
-        default_device(args.device)
-        _interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
-                                "to train the rest")
-        saved = run_compare_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
-                                  shard=shard, reuse_assets=not args.retrain, weights=args.weights)
-    figures = save_compare_figures(saved, args.out)
-    table = compare_table(saved)
-    table.to_csv(f"{args.out}/compare_table.csv", index=False)
-    print(table.round(4).to_string(index=False))
-    print(f"{len(saved.table)} runs in {args.out}/runs, compare_table.csv, {len(figures)} figures in "
-          f"{args.out}/figures")
 
 
 def _summary(args) -> None:
