@@ -85,18 +85,28 @@ sharded() {
 started=$SECONDS
 echo "reference_gpu.sh: size $LABKIT_SIZE, $processes processes, stops within $seconds s; logs in $out/logs"
 
-# 1 and 2 together: three single runs, and the comparison study in the other processes
-for model in mlp cnn resnet18; do
-  name=${model}_cifar10
+# single NAME MODEL: one full-size run into assets/runs/NAME, unless it is saved already; its weights if < 5 MB
+single() {
+  local name=$1 model=$2
   if [[ $LABKIT_SIZE == full && -e $repo/assets/runs/$name/result.json ]] || [[ -e $stage/runs/$name/result.json ]]; then
     echo "$name: already saved, not trained again"
-    continue
+    return 0
   fi
-  (until_deadline "$name" python3 -m labkit train --model "$model" --dataset cifar10 --out "$stage/runs/$name" \
-     --quiet && [[ -e $stage/runs/$name/model.pt && $(stat -c %s "$stage/runs/$name/model.pt") -lt 5000000 ]] \
-     && cp "$stage/runs/$name/model.pt" "$stage/weights/$name.pt"; rm -f "$stage/runs/$name/model.pt") &
-done
-compare_processes=$((processes > 3 ? processes - 3 : 1))
+  until_deadline "$name" python3 -m labkit train --model "$model" --dataset cifar10 --out "$stage/runs/$name" --quiet
+  local weights=$stage/runs/$name/model.pt
+  [[ -e $weights && $(stat -c %s "$weights") -lt 5000000 ]] && cp "$weights" "$stage/weights/$name.pt"
+  rm -f "$weights"
+}
+
+# 1 and 2 together: the three single runs (each in its own process if there are 4 or more, else one after
+# another in one), and the comparison study in the other processes
+if ((processes >= 4)); then
+  for model in mlp cnn resnet18; do single "${model}_cifar10" "$model" & done
+  compare_processes=$((processes - 3))
+else
+  (for model in mlp cnn resnet18; do single "${model}_cifar10" "$model"; done) &
+  compare_processes=$((processes > 1 ? processes - 1 : 1))
+fi
 sharded compare "$stage/compare" - "$compare_processes" compare --weights "$stage/weights"
 wait
 echo "single runs and comparison study: $((SECONDS - started)) s"
@@ -109,14 +119,17 @@ sharded mlp "$stage/depth/mlp" - "$((processes > 2 ? 2 : 1))" depth --family mlp
 wait
 echo "depth studies: $((SECONDS - phase)) s"
 
-# figures and tables of what is saved (quick: no training), then everything in one tar
-python3 -m labkit study compare --out "$stage/compare" --load > "$out/logs/compare-table.log" 2>&1 \
-  && cat "$out/logs/compare-table.log"
-for name in mlp_batchnorm mlp; do
-  [[ -d $stage/depth/$name/runs ]] && python3 -m labkit study depth --out "$stage/depth/$name" --load \
-    > "$out/logs/$name-table.log" 2>&1
-done
+# every finished run in one tar (tables and figures afterwards, without training:
+# labkit study compare --out assets/compare --load; labkit study depth --out assets/depth/NAME --load)
 find "$stage" -name '*.tmp' -delete
+python3 - "$stage" > "$out/logs/seconds.txt" << 'PY'
+import json, pathlib, sys
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.json")):
+    record = json.loads(path.read_text())
+    if isinstance(record, dict) and "seconds" in record:
+        print(f"{record['seconds']:8.1f} s  {path.relative_to(sys.argv[1])}  on {record.get('hardware')}")
+PY
+cat "$out/logs/seconds.txt"
 tar -C "$out" -cf "$out/reference.tar" assets
 echo "$(tar -tf "$out/reference.tar" | grep -c '\.json$') JSON files and $(tar -tf "$out/reference.tar" \
   | grep -c '\.pt$') weight files in $out/reference.tar after $((SECONDS - started)) s"
