@@ -126,9 +126,9 @@ SIZES = {
         epochs={"mlp": 10, "cnn": 2, "resnet": 2},
         batch_size=128,
         resnet18_width=16,
-        # Notebook 05 trains its three studies within 240 s on 2 CPU cores (452 s with MLP depths up to 100 and
-        # ResNet-8/20 on 4,000 images for 3 epochs; 282 s with the plans below but MLPs for 4 epochs, the batch-norm
-        # study on 8,000 images and ResNet-8/20): MLP depths 5-50, ResNet-8/14 for 2 epochs on 2,000 images.
+        # Notebook 05 trains its three studies in 219 s on 2 CPU cores, within its 240 s (452 s with MLP depths up to
+        # 100 and ResNet-8/20 on 4,000 images for 3 epochs; 282 s with the plans below but MLPs for 4 epochs, the
+        # batch-norm study on 8,000 images and ResNet-8/20).
         studies={"mlp": StudySize(depths=(5, 10, 20, 50), seeds=1, epochs=3, batch_size=128, lr=0.1,
                                   train_images=10_000, width=128),
                  # with batch norm the plain MLPs train, only worse with depth: three depths show it (notebook 05)
