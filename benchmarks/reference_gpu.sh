@@ -73,7 +73,7 @@ sharded() {
   shift 4
   until_deadline "$name-shard0" python3 -m labkit study "$@" --out "$dir" --shard "0/$count" --quiet &
   local waited=0
-  while [[ ! -e $dir/study.json ]] && ((waited < 120)); do
+  while [[ ! -e $dir/study.json ]] && ((waited < 120 && $(left) > 5)); do
     sleep 1
     waited=$((waited + 1))
   done
