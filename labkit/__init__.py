@@ -35,6 +35,8 @@ _HOME = {
     "predict": "predictions", "confusion_matrix": "predictions",
     "Run": "experiments", "train_run": "experiments", "record_run": "experiments",
     "DepthStudy": "studies", "run_depth_study": "studies", "train_with_probe": "studies",
+    "CompareStudy": "compare", "run_compare_study": "compare", "load_compare_study": "compare",
+    "compare_table": "compare", "COURSE_RECIPE": "studies", "mean_std_interval": "stats",
     "SavedStudy": "runs", "load_study": "runs", "describe_study": "runs", "summarise": "runs", "variant": "runs",
     "read_record": "runs", "runs_dir": "runs",
     "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
@@ -42,9 +44,9 @@ _HOME = {
     "model_summary": "summary",
     "class_activation_maps": "cam", "grad_cam": "cam", "trained_weights": "references",
 }
-_MODULES = ("cam", "catalog", "checkpoints", "cli", "config", "data", "device", "errors", "exercises", "experiments",
-            "gradients", "models", "optim", "options", "plots", "predictions", "references", "results", "runs",
-            "sizes", "speed", "studies", "summary", "tracking", "train", "validation")
+_MODULES = ("cam", "catalog", "checkpoints", "cli", "compare", "config", "data", "device", "errors", "exercises",
+            "experiments", "gradients", "models", "optim", "options", "plots", "predictions", "references", "results",
+            "runs", "sizes", "speed", "stats", "studies", "summary", "tracking", "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 

@@ -1,4 +1,4 @@
-"""The command line: ``labkit train``, ``study depth``, ``summary``, ``data`` (or ``python -m labkit``).
+"""The command line: ``labkit train``, ``study depth``, ``study compare``, ``summary``, ``data`` (``python -m labkit``).
 
 Every flag that sets an option of a run is made from that option's one
 definition in :mod:`labkit.options` (its type, help text and allowed values),
@@ -43,7 +43,7 @@ def _kind(annotation) -> str:
     def walk(t):
         origin = typing.get_origin(t)
         if origin is tuple or origin is list:
-            found.add("ints")
+            found.add("strs" if str in typing.get_args(t) else "ints")
         elif origin is typing.Literal:
             found.add("str")
         elif origin is not None:
@@ -53,7 +53,7 @@ def _kind(annotation) -> str:
             found.add(t.__name__)
 
     walk(annotation)
-    for kind in ("ints", "bool", "float", "int", "str"):
+    for kind in ("strs", "ints", "bool", "float", "int", "str"):
         if kind in found:
             return kind
     return "str"
@@ -87,8 +87,9 @@ def _add_options(parser, section: str, cls, only=None) -> None:
         elif kind == "bool":
             parser.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                                 help=text)
-        elif kind == "ints":
-            parser.add_argument(flag, dest=dest, type=int, nargs="+", default=argparse.SUPPRESS, help=text)
+        elif kind in ("ints", "strs"):
+            parser.add_argument(flag, dest=dest, type=int if kind == "ints" else str, nargs="+",
+                                default=argparse.SUPPRESS, help=text)
         else:
             parser.add_argument(flag, dest=dest, type={"int": int, "float": float}.get(kind, str),
                                 default=argparse.SUPPRESS, help=text)
@@ -126,9 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = study.add_subparsers(dest="study", parser_class=_Parser, required=True)
     depth = kinds.add_parser("depth", help="plain vs residual networks as depth grows")
     _add_options(depth, "study", DepthStudy)
-    _run_flags(depth, out_required=True)
+    depth.add_argument("--preset", choices=("course",), help="course: the published course recipe (Adam, lr "
+                       "0.001, weight decay 0.0001, reduce-on-plateau, early stopping 5, batch norm, width 128); "
+                       "flags given override it")
+    _run_flags(depth)
     depth.add_argument("--load", action="store_true", help="only re-plot the saved results; train nothing")
     depth.add_argument("--shard", default="0/1", metavar="I/N", help="train only every N-th run, from the I-th")
+    depth.add_argument("--retrain", action="store_true", help="at full size, train the runs saved in "
+                       "assets/depth/ again instead of copying them")
+    depth.set_defaults(out_pattern="runs/depth-{name}-{size}")
+    from .cli_compare import add_compare_parser
+
+    add_compare_parser(kinds, _add_options, _run_flags)
 
     summary = commands.add_parser("summary", help="print a model's layers and parameters (torchinfo)")
     _add_options(summary, "model", Model)
@@ -199,24 +209,32 @@ def _train(args) -> None:
 
 
 def _study(args) -> None:
+    if args.study == "compare":
+        from .cli_compare import run_compare
+
+        return run_compare(args, _sections, _spelling, _interrupted)
     from .device import default_device
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
     from .runs import load_study, summarise, variant
     from .sizes import run_size
-    from .studies import DepthStudy, parse_shard, run_depth_study
+    from .studies import COURSE_RECIPE, DepthStudy, parse_shard, run_depth_study
 
+    given = _sections(args).get("study", {})
+    study = DepthStudy.checked({**(COURSE_RECIPE if args.preset == "course" else {}), **given},
+                               spelling=_spelling({}))
+    size = run_size(args.size)
+    args.out = args.out if args.out is not None else args.out_pattern.format(name=study.name, size=size.name)
     if args.load:
         saved = load_study(args.out)
         save_csv(saved.table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
     else:
-        study = DepthStudy.checked(_sections(args).get("study", {}), spelling=_spelling({}))
-        shard, size = parse_shard(args.shard), run_size(args.size)
+        shard = parse_shard(args.shard)
         default_device(args.device)
         _interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
                                 "to train the rest")
         saved = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
-                                shard=shard)
+                                shard=shard, reuse_assets=not args.retrain)
     figures = save_study_figures(saved, args.out)
     summary = summarise(saved)  # the accuracies and the training loss, narrow enough for a terminal
     summary.insert(1, "variant", summary.pop("residual").map(variant))

@@ -14,6 +14,9 @@ most the run in flight; ``load_study`` reads what is there without training.
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -34,8 +37,11 @@ from .options import (
     Norm,
     Optimizer,
     Options,
+    Patience,
     PositiveWhole,
+    Schedule,
     TrainImages,
+    WeightDecay,
     Width,
 )
 from .results import check_out_dir, load_json, save_csv, save_json
@@ -43,11 +49,19 @@ from .runs import STUDY_RECORD, SavedStudy, describe_study, load_study, read_rec
 from .sizes import run_size
 from .train import fit, seed_everything
 
-__all__ = ["DepthStudy", "FAMILIES", "run_depth_study", "train_with_probe", "run_key", "parse_shard",
+__all__ = ["DepthStudy", "FAMILIES", "COURSE_RECIPE", "run_depth_study", "copy_reference_runs", "train_with_probe",
+           "run_key", "parse_shard",
            # reading saved studies lives in labkit.runs; here for ``from labkit.studies import ...``
            "SavedStudy", "load_study", "describe_study", "summarise", "variant"]
 
 FAMILIES = {"mlp": "mnist", "resnet": "cifar10"}  # model family -> its usual dataset
+NORM_NAMES = {"batch": "batchnorm", "layer": "layernorm"}  # how a normalised study is named: mlp_batchnorm
+
+# The published course recipe for the MLP depth study (``DepthStudy(**COURSE_RECIPE)``, ``--preset course``).
+# Where labkit's twins differ from that course's: its residual MLP has about twice the Linear layers of its
+# plain one; labkit's plain and residual twins have the same layers and parameters (one class, a flag).
+COURSE_RECIPE = {"family": "mlp", "norm": "batch", "width": 128, "optimizer": "adam", "lr": 1e-3,
+                 "weight_decay": 1e-4, "schedule": "plateau", "early_stopping": 5}
 
 
 class DepthStudy(Options):
@@ -67,6 +81,14 @@ class DepthStudy(Options):
     batch_size: BatchSize = FROM_RUN_SIZE
     optimizer: Optimizer = "sgd"
     lr: LearningRate = None  # None: the run size's rate for SGD, or Adam's usual 0.001
+    weight_decay: WeightDecay = 5e-4
+    schedule: Schedule = "onecycle"
+    early_stopping: Patience = None  # None: every run trains all its epochs and is measured at the end
+
+    @property
+    def name(self) -> str:
+        """The study's name, its folder in ``assets/depth/`` and its plan in ``size.studies``: mlp, mlp_batchnorm."""
+        return self.family + (f"_{NORM_NAMES[self.norm]}" if self.norm in NORM_NAMES else "")
 
     @model_validator(mode="before")
     @classmethod
@@ -92,7 +114,8 @@ class DepthStudy(Options):
 
     def resolved(self, size=None) -> DepthStudy:
         """This study with every option the run size decides filled in, and every depth checked."""
-        plan = run_size(size).studies[self.family]
+        plans = run_size(size).studies
+        plan = plans.get(self.name, plans[self.family])  # a batch-norm MLP study has its own plan
         given = self.given()
         lr = self.lr if self.lr is not None or self.optimizer != "sgd" else plan.lr
         study = self.model_copy(update={
@@ -159,11 +182,13 @@ def train_with_probe(model, data, *, device=None, **options) -> dict:
 def _one_run(study: DepthStudy, data, depth, residual, seed, device, size: str) -> dict:
     seed_everything(seed)
     model = build_model(study.family, study.dataset, depth=depth, **study.model_options(residual))
-    watched = train_with_probe(model, data, device=device, epochs=study.epochs, optimizer=study.optimizer,
-                               lr=study.lr, seed=seed)
+    training = {"epochs": study.epochs, "optimizer": study.optimizer, "lr": study.lr,
+                "weight_decay": study.weight_decay, "schedule": study.schedule,
+                "early_stopping": study.early_stopping, "seed": seed}
+    watched = train_with_probe(model, data, device=device, **training)
     settings = {"model": {"name": study.family, "depth": depth, **study.model_options(residual)},
                 "dataset": {"name": study.dataset, "train_images": study.train_images, "batch_size": study.batch_size},
-                "training": {"epochs": study.epochs, "optimizer": study.optimizer, "lr": study.lr, "seed": seed}}
+                "training": training}
     record = record_run(model, data, watched["history"], name=study.family, settings=settings, size=size,
                         device=device)
     return {**record, "key": run_key(depth, residual, seed), "depth": depth, "seed": seed,
@@ -177,8 +202,44 @@ def _same_settings(saved: dict, study: DepthStudy) -> bool:
     return all(saved.get(key, defaults[key]) == value for key, value in study.settings().items())
 
 
+def copy_reference_runs(out, reference, same_settings) -> int:
+    """Copy the run files of the study saved in ``reference`` into an empty ``out/runs``; how many.
+
+    Nothing is copied when ``out/runs`` already holds a run, when ``reference`` holds no
+    study, or when ``same_settings(its study.json's settings)`` is false.
+    """
+    runs, there = Path(out) / "runs", Path(reference)
+    if any(runs.glob("*.json")) or not (there / "study.json").exists():
+        return 0
+    if not same_settings(load_json(there / "study.json").get("study", {})):
+        return 0
+    files = sorted((there / "runs").glob("*.json"))
+    runs.mkdir(parents=True, exist_ok=True)
+    for file in files:  # each whole or not at all, as a run is saved
+        part = runs / f"{file.name}.{os.getpid()}.tmp"
+        shutil.copyfile(file, part)
+        os.replace(part, runs / file.name)
+    return len(files)
+
+
+def _reuse_assets(study: DepthStudy, out, size_name: str) -> None:
+    """At full size, start from the reference runs in ``assets/depth/<name>/``: never retrain them silently."""
+    if size_name != "full":
+        return
+    from .references import assets_dir  # the checkout's assets/, found after any install
+
+    try:
+        reference = assets_dir() / "depth" / study.name
+    except LabkitError:
+        return
+    copied = copy_reference_runs(out, reference, lambda saved: _same_settings(saved, study))
+    if copied:
+        print(f"labkit: copied {copied} finished runs of {reference} into {Path(out) / 'runs'} (same settings); "
+              "to retrain them, pass reuse_assets=False (--retrain on the command line)", flush=True)
+
+
 def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=True,
-                    shard=(0, 1)) -> SavedStudy:
+                    shard=(0, 1), reuse_assets=True) -> SavedStudy:
     """Train every run of ``study`` not yet saved in ``out/runs/``; return every saved run.
 
     Everything is checked before anything is written: the study's options and depths, the
@@ -186,6 +247,8 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
     The table (one row per run) is also written to ``out/summary.csv``.
     ``shard=(i, n)`` trains only every n-th run of the grid, starting at the i-th, so n
     processes (on one GPU, say) can share a study: each run has its own file.
+    At ``full`` size an empty ``out`` first gets the runs of ``assets/depth/<name>/`` that have
+    the same settings (``reuse_assets=False``: train them again).
     """
     index, count = parse_shard(shard)
     study = study.resolved(size)
@@ -198,6 +261,8 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
                                   if before.get(k, v) != v)
             raise LabkitError(f"{out} holds a study with other settings ({different}); "
                               "use another --out folder, or the same settings to resume it")
+    if reuse_assets:  # before study.json: processes sharing the study wait for that file (reference_gpu.sh)
+        _reuse_assets(study, out, run_size(size).name)
     save_json({"study": study.settings(), "size": run_size(size).name}, saved)
     mine = study.grid()[index::count]
     todo = [run for run in mine if read_record(out / "runs" / f"{run_key(*run)}.json", STUDY_RECORD) is None]

@@ -143,7 +143,8 @@ CLI = [
     (["study", "depth", "--device", "cuda:7", "--out", "{tmp}/s"], ["'cuda:7'", "'cpu'"]),
     (["study", "depth", "--out", "/etc/hostname"], ["/etc/hostname", "is a file"]),
     (["study", "depth", "--out", ""], ["output folder", "empty"]),
-    (["study", "depth"], ["--out"]),
+    (["study", "compare", "--models", "rnn_mnist", "--out", "{tmp}/s"], ["'rnn_mnist'", "mlp or cnn"]),
+    (["study", "compare", "--seeds", "0", "--out", "{tmp}/s"], ["seeds", "0"]),
     (["study", "depth", "--out", "{tmp}/empty", "--load"], ["no saved runs"]),
     (["study", "depth", "--checkpoint-every", "1", "--out", "{tmp}/s"], ["--checkpoint-every"]),
     # summary

@@ -170,3 +170,45 @@ def test_depth_curves_count_whole_epochs(mnist_dir, tmp_path):
         low, high = ax.get_xlim()
         ticks = [t for t in ax.get_xticks() if low <= t <= high]
         assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_batch_norm_studies_have_their_own_name_plan_and_folder(mnist_dir, tmp_path, monkeypatch):
+    plain, normed = DepthStudy(family="mlp"), DepthStudy(family="mlp", norm="batch")
+    assert (plain.name, normed.name, DepthStudy(family="resnet").name) == ("mlp", "mlp_batchnorm", "resnet")
+    assert normed.resolved("cpu").depths == lk.run_size("cpu").studies["mlp_batchnorm"].depths
+    monkeypatch.chdir(tmp_path)
+    flags = ["study", "depth", "--depths", "3", "--seeds", "1", "--epochs", "1", "--width", "8", "--train-images",
+             "100", "--size", "smoke", "--device", "cpu", "--quiet"]
+    assert main(flags) == 0 and main([*flags, "--norm", "batch"]) == 0  # kept apart, so neither is refused
+    assert (tmp_path / "runs" / "depth-mlp-smoke" / "study.json").exists()
+    saved = load_study(tmp_path / "runs" / "depth-mlp_batchnorm-smoke")
+    assert saved.settings["norm"] == "batch" and saved.runs["depth003-plain-seed0"]["settings"]["model"]["norm"]
+
+
+def test_the_course_preset_trains_with_the_published_recipe(mnist_dir, tmp_path):
+    assert main(["study", "depth", "--preset", "course", "--depths", "3", "--seeds", "1", "--epochs", "1",
+                 "--train-images", "100", "--size", "smoke", "--device", "cpu", "--quiet", "--out",
+                 str(tmp_path)]) == 0
+    training = next(iter(load_study(tmp_path).runs.values()))["settings"]["training"]
+    assert training | {"epochs": 0, "seed": 0} == {"epochs": 0, "optimizer": "adam", "lr": 0.001, "weight_decay": 1e-4,
+                                                  "schedule": "plateau", "early_stopping": 5, "seed": 0}
+
+
+def test_at_full_size_the_assets_runs_are_copied_not_retrained(mnist_dir, tmp_path, monkeypatch, capsys):
+    study = DepthStudy(family="mlp", depths=(3,), seeds=1, epochs=1, width=8, train_images=100)
+    assets = tmp_path / "assets"
+    run_depth_study(study, assets / "depth" / "mlp", size="full", device="cpu", progress=False, reuse_assets=False)
+    monkeypatch.setenv("LABKIT_ASSETS", str(assets))
+    saved = assets / "depth" / "mlp" / "runs"
+    stamps = {f.name: f.read_bytes() for f in saved.glob("*.json")}
+    out = tmp_path / "out"
+    again = run_depth_study(study, out, size="full", device="cpu", progress=False)
+    assert "copied 2 finished runs" in capsys.readouterr().out
+    assert {f.name: f.read_bytes() for f in (out / "runs").glob("*.json")} == stamps and len(again) == 2
+    # other settings: nothing copied, everything trained
+    other = run_depth_study(study.model_copy(update={"width": 9}), tmp_path / "other", size="full", device="cpu",
+                            progress=False)
+    assert "copied" not in capsys.readouterr().out and len(other) == 2
+    # reuse_assets=False trains them again
+    run_depth_study(study, tmp_path / "again", size="full", device="cpu", progress=False, reuse_assets=False)
+    assert "copied" not in capsys.readouterr().out

@@ -1,0 +1,83 @@
+import json
+import math
+
+import pytest
+
+from labkit import LabkitError
+from labkit.cli import main
+from labkit.compare import CompareStudy, compare_key, compare_table, load_compare_study, run_compare_study
+from labkit.plots import save_compare_figures
+from labkit.stats import mean_std_interval
+
+TINY = CompareStudy(models=("mlp_mnist",), seeds=2, epochs=1, mlp_depth=4, width=16, train_images=300)
+
+
+def test_a_comparison_saves_one_file_per_run_and_skips_finished_ones(mnist_dir, tmp_path):
+    saved = run_compare_study(TINY, tmp_path, size="smoke", device="cpu", progress=False, weights=tmp_path / "w")
+    files = sorted((tmp_path / "runs").glob("*.json"))
+    assert [f.stem for f in files] == sorted(compare_key("mlp_mnist", r, s) for r in (False, True) for s in (0, 1))
+    record = json.loads(files[0].read_text())
+    assert record["settings"]["training"]["optimizer"] == "adam" and record["settings"]["model"]["norm"] == "batch"
+    assert {"val_acc", "test_acc", "history", "hardware", "seconds"} <= set(record)
+    # the twins have the same weight layers and parameters
+    assert saved.table.groupby("run").parameters.nunique().eq(1).all()
+    assert saved.table.weight_layers.unique().tolist() == [4]
+    # seed 0's weights, both twins, loadable with weights_only
+    import torch
+
+    names = sorted(p.name for p in (tmp_path / "w").glob("*.pt"))
+    assert names == ["compare_mlp_mnist.pt", "compare_mlp_mnist_plain.pt"]
+    assert all(isinstance(v, torch.Tensor) for v in torch.load(tmp_path / "w" / "compare_mlp_mnist.pt",
+                                                                 weights_only=True).values())
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    again = run_compare_study(TINY, tmp_path, size="smoke", device="cpu", progress=False)
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps  # nothing retrained
+    assert len(again.table) == 4
+
+
+def test_shards_split_the_grid_and_together_make_the_whole_study(mnist_dir, tmp_path):
+    for index in (0, 1):
+        run_compare_study(TINY, tmp_path, size="smoke", device="cpu", progress=False, shard=(index, 2))
+    assert len(load_compare_study(tmp_path).table) == 4
+
+
+def test_other_settings_in_the_same_folder_are_refused(mnist_dir, tmp_path):
+    run_compare_study(TINY.model_copy(update={"seeds": 1}), tmp_path, size="smoke", device="cpu", progress=False)
+    with pytest.raises(LabkitError, match="other settings.*width"):
+        run_compare_study(TINY.model_copy(update={"seeds": 1, "width": 8}), tmp_path, size="smoke", device="cpu",
+                          progress=False)
+
+
+def test_the_table_has_mean_std_and_a_t_interval_per_twin(mnist_dir, tmp_path):
+    saved = run_compare_study(TINY, tmp_path, size="smoke", device="cpu", progress=False)
+    table = compare_table(saved)
+    assert list(table.variant) == ["plain", "residual"] and list(table.seeds) == [2, 2]
+    for _, row in table.iterrows():
+        assert row.test_acc_95_low <= row.test_acc_mean <= row.test_acc_95_high
+    paths = save_compare_figures(saved, tmp_path)
+    assert len(paths) == 2 and all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_t_interval_is_the_textbook_one():
+    stats = mean_std_interval([0.90, 0.92, 0.94])
+    # mean 0.92, std 0.02, t(0.975, 2) = 4.303: half-width 4.303 * 0.02 / sqrt(3) = 0.0497
+    assert stats["mean"] == pytest.approx(0.92) and stats["std"] == pytest.approx(0.02)
+    assert stats["high"] - stats["mean"] == pytest.approx(4.3027 * 0.02 / math.sqrt(3), rel=1e-3)
+    assert math.isnan(mean_std_interval([0.5])["low"])
+
+
+def test_bad_comparison_requests():
+    with pytest.raises(LabkitError, match="'resnet_mnist' is not"):
+        CompareStudy(models=("resnet_mnist",))
+    with pytest.raises(LabkitError, match="more than once"):
+        CompareStudy(models=("mlp_mnist", "mlp_mnist"))
+
+
+def test_the_command_line_trains_resumes_and_reloads(mnist_dir, tmp_path, capsys):
+    arguments = ["study", "compare", "--models", "mlp_mnist", "--seeds", "1", "--epochs", "1", "--mlp-depth", "3",
+                 "--width", "8", "--train-images", "200", "--size", "smoke", "--device", "cpu", "--quiet",
+                 "--out", str(tmp_path)]
+    assert main(arguments) == 0
+    assert "2 runs in" in capsys.readouterr().out and (tmp_path / "compare_table.csv").exists()
+    assert main([*arguments, "--load"]) == 0
+    assert main(["study", "compare", "--models", "mlp_svhn", "--out", str(tmp_path)]) == 2
