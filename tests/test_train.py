@@ -155,3 +155,18 @@ def test_the_progress_bar_names_the_model_as_it_was_built(mnist, capsys):
     fit(build_model("mlp", "mnist", width=16), Tiny(mnist), epochs=1, device="cpu", progress=True)
     bar = capsys.readouterr().err
     assert "mlp on mnist" in bar and "MLP on" not in bar
+
+
+def test_batches_reach_the_model_in_its_own_memory_layout():
+    """The on-device loader yields views of height x width x channel images; a CPU convolution given such a
+    view with weights in the other layout hung in its backward pass (torch 2.14.1), so fit makes them agree."""
+    import torch
+
+    from labkit.train import _batches
+
+    stored = torch.rand(4, 8, 8, 3).permute(0, 3, 1, 2)  # the loader's layout: strides of NHWC
+    assert not stored.is_contiguous()
+    (plain, _), = _batches([(stored, torch.zeros(4))], torch.device("cpu"), channels_last=False)
+    (last, _), = _batches([(stored, torch.zeros(4))], torch.device("cpu"), channels_last=True)
+    assert plain.is_contiguous() and torch.equal(plain, stored)
+    assert last.is_contiguous(memory_format=torch.channels_last) and torch.equal(last, stored)
