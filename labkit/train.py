@@ -54,9 +54,9 @@ def _batches(loader, device, channels_last):
     """The loader's ``(images, labels)`` on ``device``, images in the memory layout the model runs in."""
     for images, labels in loader:
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        # Always one layout, the model's: the on-device loader's batches are views of the stored
-        # height x width x channel images, and a convolution given such a view while its weights are in the
-        # other layout has hung in oneDNN's backward pass on a CPU (torch 2.14).
+        # Always one layout, the model's: a batch from elsewhere may have other strides, and a convolution
+        # given a batch in one layout and weights in the other has hung in oneDNN's backward pass on a CPU
+        # (torch 2.14.1, AMD EPYC).
         if images.dim() == 4:
             images = images.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
         yield images, labels

@@ -119,6 +119,15 @@ def test_random_crop_flip_is_a_shifted_crop():
         assert any(torch.equal(result, c) or torch.equal(result, c.flip(2)) for c in crops)
 
 
+def test_every_batch_and_sample_is_in_the_usual_memory_layout(cifar):
+    # Augmented crops are gathered as (n, height, width, C) and permuted; handed on as such views, they hung a
+    # CPU convolution's backward pass in a plain loop (torch 2.14.1, AMD EPYC): every batch leaves contiguous.
+    batches = [next(iter(loader))[0] for loader in (cifar.train, cifar.val, cifar.test, cifar.plain_loader("train"))]
+    assert cifar.train.augment and all(images.is_contiguous() for images in batches)
+    assert cifar.sample("val", 8)[0].is_contiguous()
+    assert random_crop_flip(torch.rand(4, 3, 8, 8), 2, torch.Generator().manual_seed(0)).is_contiguous()
+
+
 def test_device_loader_epoch_order_is_seeded():
     images, labels = torch.zeros(100, 1, 2, 2, dtype=torch.uint8), torch.arange(100)
     loader = DeviceLoader(images, labels, torch.zeros(1), torch.ones(1), batch_size=100, shuffle=True, seed=3)

@@ -158,8 +158,8 @@ def test_the_progress_bar_names_the_model_as_it_was_built(mnist, capsys):
 
 
 def test_batches_reach_the_model_in_its_own_memory_layout():
-    """The on-device loader yields views of height x width x channel images; a CPU convolution given such a
-    view with weights in the other layout hung in its backward pass (torch 2.14.1), so fit makes them agree."""
+    """A batch with the strides of height x width x channel images and a CPU convolution with weights in the
+    other layout hung in its backward pass (torch 2.14.1, AMD EPYC), so fit makes them agree."""
     import torch
 
     from labkit.train import _batches

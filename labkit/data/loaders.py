@@ -34,7 +34,9 @@ def random_crop_flip(x: torch.Tensor, padding: int, generator: torch.Generator) 
     crops = padded[batch, :, rows[:, :, None], cols[:, None, :]]  # (n, height, width, C)
     crops = crops.permute(0, 3, 1, 2)
     flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)[:, None, None, None]
-    return torch.where(flip, crops.flip(3), crops)
+    # The crops come out with the strides of (n, height, width, C); hand them on in the usual layout, as
+    # every other batch: a CPU convolution's backward pass has hung on such views (torch 2.14.1, AMD EPYC).
+    return torch.where(flip, crops.flip(3), crops).contiguous()
 
 
 class DeviceLoader:
