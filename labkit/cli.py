@@ -208,33 +208,47 @@ def _train(args) -> None:
           f"{result['seconds']:.1f} s on {result['hardware']}; results in {out}")
 
 
+def _load_or_train(args, load, train):
+    """The saved study with ``--load``; otherwise ``train`` the runs not saved yet.
+
+    Shared by ``study depth`` and ``study compare``: the shard and the device are checked before
+    anything trains, and Ctrl-C then says that every finished run is kept.
+    """
+    if args.load:
+        return load(args.out)
+    from .device import default_device
+    from .studies import parse_shard
+
+    shard = parse_shard(args.shard)
+    default_device(args.device)
+    _interrupted["hint"] = f"every finished run is saved in {args.out}/runs; run the same command again to train " \
+                           "the rest"
+    return train(args.out, device=args.device, progress=not args.quiet, shard=shard, reuse_assets=not args.retrain)
+
+
 def _study(args) -> None:
     if args.study == "compare":
         from .cli_compare import run_compare
 
-        return run_compare(args, _sections, _spelling, _interrupted)
-    from .device import default_device
+        return run_compare(args, _sections, _spelling, _load_or_train)
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
     from .runs import load_study, summarise, variant
     from .sizes import run_size
-    from .studies import COURSE_RECIPE, DepthStudy, parse_shard, run_depth_study
+    from .studies import COURSE_RECIPE, DepthStudy, run_depth_study
 
     given = _sections(args).get("study", {})
     study = DepthStudy.checked({**(COURSE_RECIPE if args.preset == "course" else {}), **given},
                                spelling=_spelling({}))
     size = run_size(args.size)
     args.out = args.out if args.out is not None else args.out_pattern.format(name=study.name, size=size.name)
-    if args.load:
-        saved = load_study(args.out)
-        save_csv(saved.table, check_out_dir(args.out) / "summary.csv")  # run_depth_study writes it when it trains
-    else:
-        shard = parse_shard(args.shard)
-        default_device(args.device)
-        _interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
-                                "to train the rest")
-        saved = run_depth_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
-                                shard=shard, reuse_assets=not args.retrain)
+
+    def load(out):
+        saved = load_study(out)
+        save_csv(saved.table, check_out_dir(out) / "summary.csv")  # run_depth_study writes it when it trains
+        return saved
+
+    saved = _load_or_train(args, load, lambda out, **how: run_depth_study(study, out, size=size.name, **how))
     figures = save_study_figures(saved, args.out)
     summary = summarise(saved)  # the accuracies and the training loss, narrow enough for a terminal
     summary.insert(1, "variant", summary.pop("residual").map(variant))

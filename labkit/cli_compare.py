@@ -25,25 +25,16 @@ def add_compare_parser(kinds, add_options, run_flags) -> None:
     compare.set_defaults(out_pattern="runs/compare-{size}")
 
 
-def run_compare(args, sections, spelling, interrupted) -> None:
+def run_compare(args, sections, spelling, load_or_train) -> None:
     from .compare import CompareStudy, compare_table, load_compare_study, run_compare_study
-    from .device import default_device
     from .plots import save_compare_figures
     from .sizes import run_size
-    from .studies import parse_shard
 
     study = CompareStudy.checked(sections(args).get("study", {}), spelling=spelling({}))
     size = run_size(args.size)
     args.out = args.out if args.out is not None else args.out_pattern.format(size=size.name)
-    if args.load:
-        saved = load_compare_study(args.out)
-    else:
-        shard = parse_shard(args.shard)
-        default_device(args.device)
-        interrupted["hint"] = (f"every finished run is saved in {args.out}/runs; run the same command again "
-                                "to train the rest")
-        saved = run_compare_study(study, args.out, size=size.name, device=args.device, progress=not args.quiet,
-                                  shard=shard, reuse_assets=not args.retrain, weights=args.weights)
+    saved = load_or_train(args, load_compare_study,
+                          lambda out, **how: run_compare_study(study, out, size=size.name, weights=args.weights, **how))
     figures = save_compare_figures(saved, args.out)
     table = compare_table(saved)
     table.to_csv(f"{args.out}/compare_table.csv", index=False)
