@@ -20,7 +20,9 @@ Each question about the hardware is one small function (``has_cuda``, ``has_mps`
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -164,9 +166,22 @@ def pin_memory(device: torch.device) -> bool:
 
 
 def describe_device(device: torch.device) -> str:
-    """Hardware in words, for results files: 'NVIDIA H100 80GB HBM3', 'Apple GPU (mps)' or 'CPU, 2 cores'."""
+    """Hardware in words, for results files: 'NVIDIA H100 80GB HBM3', 'Apple GPU (mps)' or
+    'CPU, 2 cores, 2 threads, AMD EPYC 9B14' (two 2-core machines can differ several times in speed)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU, {_cores()} cores, {torch.get_num_threads()} threads"
+    processor = _processor_name()
+    return f"CPU, {_cores()} cores, {torch.get_num_threads()} threads" + (f", {processor}" if processor else "")
+
+
+def _processor_name(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo; elsewhere what the platform module says, may be empty)."""
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor()
