@@ -208,29 +208,11 @@ def _train(args) -> None:
           f"{result['seconds']:.1f} s on {result['hardware']}; results in {out}")
 
 
-def _load_or_train(args, load, train):
-    """The saved study with ``--load``; otherwise ``train`` the runs not saved yet.
-
-    Shared by ``study depth`` and ``study compare``: the shard and the device are checked before
-    anything trains, and Ctrl-C then says that every finished run is kept.
-    """
-    if args.load:
-        return load(args.out)
-    from .device import default_device
-    from .studies import parse_shard
-
-    shard = parse_shard(args.shard)
-    default_device(args.device)
-    _interrupted["hint"] = f"every finished run is saved in {args.out}/runs; run the same command again to train " \
-                           "the rest"
-    return train(args.out, device=args.device, progress=not args.quiet, shard=shard, reuse_assets=not args.retrain)
-
-
 def _study(args) -> None:
-    if args.study == "compare":
-        from .cli_compare import run_compare
+    from .cli_compare import load_or_train, run_compare
 
-        return run_compare(args, _sections, _spelling, _load_or_train)
+    if args.study == "compare":
+        return run_compare(args, _sections, _spelling, lambda *a: load_or_train(*a, _interrupted))
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
     from .runs import load_study, summarise, variant
@@ -248,7 +230,8 @@ def _study(args) -> None:
         save_csv(saved.table, check_out_dir(out) / "summary.csv")  # run_depth_study writes it when it trains
         return saved
 
-    saved = _load_or_train(args, load, lambda out, **how: run_depth_study(study, out, size=size.name, **how))
+    saved = load_or_train(args, load, lambda out, **how: run_depth_study(study, out, size=size.name, **how),
+                          _interrupted)
     figures = save_study_figures(saved, args.out)
     summary = summarise(saved)  # the accuracies and the training loss, narrow enough for a terminal
     summary.insert(1, "variant", summary.pop("residual").map(variant))

@@ -1,4 +1,4 @@
-"""``labkit study compare``: its flags and what it runs (the rest of the command line is in :mod:`labkit.cli`).
+"""``labkit study compare``: its flags and what it runs, and the load-or-train step it shares with ``study depth``.
 
 Like ``study depth``: every option's flag is made from :class:`labkit.compare.CompareStudy`, all input
 is checked before anything is trained, and a finished run is never trained twice.
@@ -6,7 +6,7 @@ is checked before anything is trained, and a finished run is never trained twice
 
 from __future__ import annotations
 
-__all__ = ["add_compare_parser", "run_compare"]
+__all__ = ["add_compare_parser", "load_or_train", "run_compare"]
 
 
 def add_compare_parser(kinds, add_options, run_flags) -> None:
@@ -23,6 +23,24 @@ def add_compare_parser(kinds, add_options, run_flags) -> None:
     compare.add_argument("--weights", metavar="DIR", help="save the weights of seed 0 of each run there "
                          "(compare_<model>_<dataset>.pt, the plain twin ..._plain.pt), if under 5 MB")
     compare.set_defaults(out_pattern="runs/compare-{size}")
+
+
+def load_or_train(args, load, train, interrupted):
+    """The saved study with ``--load``; otherwise ``train`` the runs not saved yet.
+
+    Shared by ``study depth`` and ``study compare``: the shard and the device are checked before
+    anything trains, and Ctrl-C then says (through ``interrupted``) that every finished run is kept.
+    """
+    if args.load:
+        return load(args.out)
+    from .device import default_device
+    from .studies import parse_shard
+
+    shard = parse_shard(args.shard)
+    default_device(args.device)
+    interrupted["hint"] = f"every finished run is saved in {args.out}/runs; run the same command again to train " \
+                          "the rest"
+    return train(args.out, device=args.device, progress=not args.quiet, shard=shard, reuse_assets=not args.retrain)
 
 
 def run_compare(args, sections, spelling, load_or_train) -> None:
