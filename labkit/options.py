@@ -71,7 +71,7 @@ ValImages = Annotated[Whole, Field(ge=0, title="validation images",
                       description="held out of the training set, a seeded random choice")]
 TestImages = Annotated[Images, Field(title="test images", description="the first this many test images (None: all)")]
 Augment = Annotated[bool | None, Field(title="augment", description="random crop and flip of training "
-                    "batches (default: CIFAR-10 yes, MNIST no)")]
+                    "batches (default: the run size's choice, else CIFAR-10 yes, MNIST no)")]
 Loader = Annotated[literal(LOADERS), Field(title="loader", description="device: batches built on the "
                    "training device; classic: torch DataLoader with per-image transforms")]
 Workers = Annotated[Whole | None, Field(ge=0, title="loader workers",

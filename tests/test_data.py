@@ -9,6 +9,7 @@ from torchvision import transforms
 from labkit import LabkitError, data_root, load_data
 from labkit.data import CIFAR10Rebuilt, DeviceLoader, load_images, random_crop_flip
 from labkit.device import loader_workers, pin_memory
+from labkit.sizes import run_size
 
 
 def test_data_root_order(monkeypatch, tmp_path):
@@ -161,3 +162,26 @@ def test_describe_device_counts_every_core(monkeypatch):
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
     assert describe_device(torch.device("cpu")).startswith("CPU, 16 cores")
+
+
+def test_describe_device_names_the_processor(tmp_path, monkeypatch):
+    # Two 2-core machines ran the same notebook 4-5 times apart (an AMD EPYC, an Intel Xeon): say which one
+    from labkit import device
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC  9B14 96-Core\n")
+    assert device._processor_name(cpuinfo) == "AMD EPYC 9B14 96-Core"
+    monkeypatch.setattr(device, "_processor_name", lambda: "AMD EPYC 9B14")
+    assert device.describe_device(torch.device("cpu")).endswith("threads, AMD EPYC 9B14")
+    monkeypatch.setattr(device, "_processor_name", lambda: "")
+    assert device.describe_device(torch.device("cpu")).endswith("threads")
+
+
+def test_augmentation_follows_the_run_size_unless_asked(cifar_dir):
+    # At cpu size two epochs are too short for augmentation to pay off; smoke (CI) keeps the dataset's choice
+    assert run_size("cpu").augment is False and run_size("smoke").augment is None
+    assert not load_data("cifar10", size="cpu", train_images=256, device="cpu").train.augment
+    assert load_data("cifar10", size="cpu", train_images=256, augment=True, device="cpu").train.augment
+    assert load_data("cifar10", size="smoke", train_images=256, device="cpu").train.augment
+    assert not load_data("mnist", size="smoke", train_images=256, device="cpu").train.augment
+    assert "none" in run_size("cpu").overview()["augmentation (CIFAR-10 training batches)"]

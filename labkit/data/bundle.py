@@ -95,7 +95,10 @@ def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, va
     validation and test images, and the batch size.  Pass a number (or
     ``None`` for "all") to override.  The validation images are a seeded
     random choice from the official training set; the test set is the
-    official one (its first ``test_images`` images).
+    official one (its first ``test_images`` images).  ``augment`` (random crop
+    and flip of the training batches): the run size's choice (off at ``cpu``
+    size, where runs are too short for it to pay off), else the dataset's
+    (CIFAR-10 yes, MNIST no); ``True`` or ``False`` decides.
 
     ``loader`` is ``"device"`` (whole dataset on the device) or ``"classic"``
     (``torch.utils.data.DataLoader`` with per-image transforms).  Every option is
@@ -112,7 +115,8 @@ def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, va
     test_images = given.get("test_images", sizes.test_images)
     val_images = given.get("val_images", sizes.val_images)
     batch_size = given.get("batch_size", sizes.batch_size)
-    augment = info.augment if augment is None else augment
+    if augment is None:  # the run size's choice, else the dataset's
+        augment = info.augment if sizes.augment is None else sizes.augment and info.augment
     if train_images is not None and train_images + val_images > info.train_images:
         raise LabkitError(f"{name} has {info.train_images:,} training images: {train_images:,} for training and "
                           f"{val_images:,} for validation do not fit (train_images={train_images!r})")
