@@ -212,7 +212,7 @@ def _study(args) -> None:
     from .cli_compare import load_or_train, run_compare
 
     if args.study == "compare":
-        return run_compare(args, _sections, _spelling, lambda *a: load_or_train(*a, _interrupted))
+        return run_compare(args, _sections, _spelling, _interrupted)
     from .plots import save_study_figures
     from .results import check_out_dir, save_csv
     from .runs import load_study, summarise, variant

@@ -43,7 +43,7 @@ def load_or_train(args, load, train, interrupted):
     return train(args.out, device=args.device, progress=not args.quiet, shard=shard, reuse_assets=not args.retrain)
 
 
-def run_compare(args, sections, spelling, load_or_train) -> None:
+def run_compare(args, sections, spelling, interrupted) -> None:
     from .compare import CompareStudy, compare_table, load_compare_study, run_compare_study
     from .plots import save_compare_figures
     from .sizes import run_size
@@ -52,7 +52,8 @@ def run_compare(args, sections, spelling, load_or_train) -> None:
     size = run_size(args.size)
     args.out = args.out if args.out is not None else args.out_pattern.format(size=size.name)
     saved = load_or_train(args, load_compare_study,
-                          lambda out, **how: run_compare_study(study, out, size=size.name, weights=args.weights, **how))
+                          lambda out, **how: run_compare_study(study, out, size=size.name, weights=args.weights, **how),
+                          interrupted)
     figures = save_compare_figures(saved, args.out)
     table = compare_table(saved)
     table.to_csv(f"{args.out}/compare_table.csv", index=False)
