@@ -7,7 +7,7 @@ from labkit import LabkitError
 from labkit.cli import main
 from labkit.compare import CompareStudy, compare_key, compare_table, load_compare_study, run_compare_study
 from labkit.plots import save_compare_figures
-from labkit.stats import mean_std_interval
+from labkit.stats import accuracy_gap, mean_std_interval
 
 TINY = CompareStudy(models=("mlp_mnist",), seeds=2, epochs=1, mlp_depth=4, width=16, train_images=300)
 
@@ -64,6 +64,19 @@ def test_t_interval_is_the_textbook_one():
     assert stats["mean"] == pytest.approx(0.92) and stats["std"] == pytest.approx(0.02)
     assert stats["high"] - stats["mean"] == pytest.approx(4.3027 * 0.02 / math.sqrt(3), rel=1e-3)
     assert math.isnan(mean_std_interval([0.5])["low"])
+
+
+def test_the_gap_of_two_accuracies_and_its_standard_error():
+    # 0.512 vs 0.458 on 1,000 images: se = sqrt((0.512*0.488 + 0.458*0.542) / 1000) = 0.02232
+    gap = accuracy_gap(0.512, 0.458, 1000)
+    assert gap["gap"] == pytest.approx(0.054) and gap["se"] == pytest.approx(0.02232, abs=1e-5)
+    assert not gap["tie"] and "beyond" in gap["verdict"]
+    assert accuracy_gap(0.458, 0.512, 1000)["se"] == pytest.approx(gap["se"])  # symmetric
+    assert accuracy_gap(0.512, 0.48, 1000)["tie"] and "tie" in accuracy_gap(0.512, 0.48, 1000)["verdict"]
+    # four times the images halve the standard error
+    assert accuracy_gap(0.512, 0.458, 4000)["se"] == pytest.approx(gap["se"] / 2)
+    with pytest.raises(ValueError, match="at least 1"):
+        accuracy_gap(0.5, 0.5, 0)
 
 
 def test_bad_comparison_requests():
