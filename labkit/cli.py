@@ -204,7 +204,7 @@ def _train(args) -> None:
                     resume=args.resume)
     result = run.result
     print(f"{config.model.name} on {config.dataset.name}: best validation accuracy {result['val_acc']:.4f}, "
-          f"test accuracy {result['test_acc']:.4f} on {result['test_images']} test images, "
+          f"test accuracy {result['test_acc']:.4f} on {result['test_images']:,} test images, "
           f"{result['seconds']:.1f} s on {result['hardware']}; results in {out}")
 
 

@@ -281,7 +281,7 @@ def run_compare_study(study: CompareStudy, out, *, size=None, device=None, progr
         save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
         if progress:
             print(f"      validation accuracy {result['val_acc']:.4f}, test accuracy {result['test_acc']:.4f} "
-                  f"on {result['test_images']} images, {result['seconds']:.1f} s", flush=True)
+                  f"on {result['test_images']:,} images, {result['seconds']:.1f} s", flush=True)
     saved_study = load_compare_study(out)
     save_csv(saved_study.table, out / "summary.csv")
     return saved_study

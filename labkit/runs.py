@@ -115,7 +115,10 @@ def load_study(out) -> SavedStudy:
 
 
 def describe_study(study: SavedStudy) -> dict:
-    """What a saved study is the mean of: run size, hardware, epochs, seeds, images -- read from its files."""
+    """What a saved study is the mean of: run size, hardware, epochs, seeds, images -- read from its files.
+
+    A table to read, not to compute with: image counts are text with thousands separators ("10,000").
+    """
     runs, table = list(study.runs.values()), study.table
     counts = table.groupby(["depth", "residual"]).size()
     low, high, first = int(counts.min()), int(counts.max()), runs[0]
@@ -127,8 +130,8 @@ def describe_study(study: SavedStudy) -> dict:
             "seeds per depth and variant": f"{low}" if low == high else f"{low} to {high}",
             "epochs": training["epochs"], "batch size": first["settings"]["dataset"]["batch_size"],
             "peak learning rate": training["lr"], "MLP width": model.get("width") or "-",
-            "training images": first["images"]["train"], "validation images": first["images"]["val"],
-            "test images": first["test_images"]}
+            "training images": f"{first['images']['train']:,}", "validation images": f"{first['images']['val']:,}",
+            "test images": f"{first['test_images']:,}"}
 
 
 def summarise(study: SavedStudy | pd.DataFrame) -> pd.DataFrame:

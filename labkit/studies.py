@@ -276,7 +276,7 @@ def run_depth_study(study: DepthStudy, out, *, size=None, device=None, progress=
             result = _one_run(study, data, depth, residual, seed, device, run_size(size).name)
             save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all
             if progress:
-                print(f"      test accuracy {result['test_acc']:.4f} on {result['test_images']} images, "
+                print(f"      test accuracy {result['test_acc']:.4f} on {result['test_images']:,} images, "
                       f"{result['seconds']:.1f} s", flush=True)
     saved_study = load_study(out)
     save_csv(saved_study.table, out / "summary.csv")

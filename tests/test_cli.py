@@ -81,7 +81,7 @@ def test_train_writes_results_and_tensorboard_logs(capsys, tmp_path, mnist_dir):
     assert result["epochs_run"] == 2 and result["test_images"] == 1_000 and result["test_acc"] > 0.5
     assert (tmp_path / "history.csv").read_text().startswith("epoch,train_loss")
     assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
-    assert "test accuracy" in out and "on 1000 test images" in out
+    assert "test accuracy" in out and "on 1,000 test images" in out
 
 
 def test_config_file_and_flags(capsys, tmp_path, mnist_dir):

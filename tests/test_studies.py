@@ -156,7 +156,7 @@ def test_describe_study_reads_what_the_saved_files_say(mnist_dir, tmp_path):
     saved = run_depth_study(study, tmp_path, size="smoke", device="cpu", progress=False)
     about = describe_study(saved)
     assert about["run size"] == "smoke" and about["runs"] == 4 and about["seeds per depth and variant"] == "2"
-    assert about["epochs"] == 1 and about["MLP width"] == 8 and about["training images"] == 100
+    assert about["epochs"] == 1 and about["MLP width"] == 8 and about["training images"] == "100"
     assert about["training seconds (all runs)"] == round(saved.table.seconds.sum(), 1)
     assert about == describe_study(load_study(tmp_path))  # the same from the files alone
     reference = describe_study(load_study(lk.assets_dir() / "depth" / "mlp"))
