@@ -155,7 +155,7 @@ def ladder(device, compile_too: bool = False) -> list:
     gpu = device.type == "cuda"
     classic = {"loader": "classic", "num_workers": 2 if gpu else 1}
     # channels_last only on a GPU: on a CPU its backward pass has hung in oneDNN (torch 2.14.1, AMD EPYC)
-    layout = ("+ channels_last", True) if gpu else ("+ channels_last (GPU only: left off on this device)", False)
+    layout = ("+ channels_last", True) if gpu else ("+ channels_last (GPU only: skipped here)", False)
     steps = [
         ("classic: DataLoader, fp32, batch 128", classic, {"precision": "fp32", "channels_last": False}),
         ("+ data on the device", {}, {"precision": "fp32", "channels_last": False}),
