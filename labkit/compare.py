@@ -25,10 +25,11 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import torch
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from .catalog import DATASETS
 from .data import load_data
@@ -97,6 +98,9 @@ class CompareStudy(Options):
     weight_decay: WeightDecay = 1e-4
     schedule: Schedule = "plateau"
     early_stopping: Patience = 5
+    mlp_augment: Annotated[bool, Field(title="augment the MLPs", description="random crops and flips for the "
+                           "MLPs' CIFAR-10 batches too (default: no, the MLPs underfit with them, "
+                           "benchmarks/mlp_cifar10_recipe.py; the CNNs follow the run size)")] = False
 
     @model_validator(mode="before")
     @classmethod
@@ -137,6 +141,10 @@ class CompareStudy(Options):
         if model == "mlp":
             return {"depth": self.mlp_depth, "width": self.width, "norm": self.norm, "residual": residual}
         return {"depth": self.cnn_depth, "residual": residual}
+
+    def augment(self, name: str) -> bool | None:
+        """Whether the training batches of ``name`` are augmented (None: the run size and dataset decide)."""
+        return None if name.startswith("cnn") or self.mlp_augment else False
 
     def settings(self) -> dict:
         return self.plain()
@@ -218,7 +226,8 @@ def _one_run(study: CompareStudy, data, name, residual, seed, device, size: str)
                 "early_stopping": study.early_stopping, "seed": seed}
     history = fit(model, data, device=device, progress=False, **training)  # ends with the best epoch's weights
     settings = {"model": {"name": model_name, **options},
-                "dataset": {"name": dataset, "train_images": study.train_images, "batch_size": study.batch_size},
+                "dataset": {"name": dataset, "train_images": study.train_images, "batch_size": study.batch_size,
+                            "augment": data.augment},
                 "training": training}
     record = record_run(model, data, history, name=model_name, settings=settings, size=size, device=device)
     return model, {**record, "key": compare_key(name, residual, seed), "run": name, "depth": options["depth"],
@@ -269,13 +278,13 @@ def run_compare_study(study: CompareStudy, out, *, size=None, device=None, progr
             if read_record(out / "runs" / f"{compare_key(*run)}.json", COMPARE_RECORD) is None]
     loaded = {}
     for number, (name, residual, seed) in enumerate(todo, start=1):
-        dataset = name.split("_")[1]
-        if dataset not in loaded:
-            loaded[dataset] = load_data(dataset, size=size_name, train_images=study.train_images,
-                                        batch_size=study.batch_size, device=device)
+        dataset, augment = name.split("_")[1], study.augment(name)
+        if (dataset, augment) not in loaded:  # one bundle per dataset and augmentation, shared by its runs
+            loaded[dataset, augment] = load_data(dataset, size=size_name, train_images=study.train_images,
+                                                 batch_size=study.batch_size, augment=augment, device=device)
         if progress:
             print(f"[{number}/{len(todo)}] {name}, {variant(residual)}, seed {seed}", flush=True)
-        model, result = _one_run(study, loaded[dataset], name, residual, seed, device, size_name)
+        model, result = _one_run(study, loaded[dataset, augment], name, residual, seed, device, size_name)
         if weights is not None and seed == 0:
             _save_weights(model, weights, name, residual)
         save_json(result, out / "runs" / f"{result['key']}.json")  # the run is saved whole, or not at all

@@ -79,6 +79,17 @@ def test_the_gap_of_two_accuracies_and_its_standard_error():
         accuracy_gap(0.5, 0.5, 0)
 
 
+def test_mlps_train_without_augmentation_unless_asked_and_the_record_says_so(cifar_dir, tmp_path):
+    # crops and flips cost a CIFAR-10 MLP about 7 points (benchmarks/mlp_cifar10_recipe.py); the CNNs keep them
+    study = CompareStudy(models=("mlp_cifar10", "cnn_cifar10"), seeds=1, epochs=1, mlp_depth=2, width=16,
+                         cnn_depth=1, train_images=128)
+    assert study.augment("mlp_cifar10") is False and study.augment("cnn_cifar10") is None
+    assert study.model_copy(update={"mlp_augment": True}).augment("mlp_cifar10") is None
+    saved = run_compare_study(study, tmp_path, size="smoke", device="cpu", progress=False)
+    augmented = {run["run"]: run["settings"]["dataset"]["augment"] for run in saved.runs.values()}
+    assert augmented == {"mlp_cifar10": False, "cnn_cifar10": True}  # smoke size keeps CIFAR-10's default
+
+
 def test_bad_comparison_requests():
     with pytest.raises(LabkitError, match="'resnet_mnist' is not"):
         CompareStudy(models=("resnet_mnist",))

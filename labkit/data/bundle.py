@@ -51,6 +51,7 @@ class DataBundle:
     device: torch.device
     images: dict = field(repr=False)  # split -> uint8 images (N, C, H, W), on the CPU
     labels: dict = field(repr=False)  # split -> labels
+    augment: bool = False  # whether the training batches are randomly cropped and flipped
 
     @property
     def input_shape(self) -> tuple:
@@ -153,4 +154,5 @@ def load_data(name: str, root=None, *, size=None, train_images=FROM_RUN_SIZE, va
         device=device,
         images=split_images,
         labels=split_labels,
+        augment=bool(augment),
     )
