@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import sys
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def markdown(table: pd.DataFrame) -> str:
     def cell(value):
         if pd.isna(value):
             return "–"
-        return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            return f"{value:.4f}".rstrip("0").rstrip(".")
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return f"{value:,}"  # counts with thousands separators: 45,000 images
+        return str(value)
 
     lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
