@@ -125,6 +125,8 @@ def test_filters_one_image_per_output_channel():
     fig = lk.plots.plot_filters(colour)
     assert len(fig.axes) == 16 and fig.axes[0].get_images()[0].get_array().shape == (3, 3, 3)
     assert "16 filters of 3x3 (3 input channels)" in fig._suptitle.get_text()
+    titled = lk.plots.plot_filters(colour, title="CNN on CIFAR-10")
+    assert titled._suptitle.get_text().startswith("CNN on CIFAR-10: 16 filters")
 
 
 def test_feature_maps_input_then_one_map_per_channel(mnist):
@@ -138,6 +140,8 @@ def test_feature_maps_input_then_one_map_per_channel(mnist):
     assert first.training  # left as it was
     pooled = lk.plots.plot_feature_maps(model.stages[0], image, n=4)
     assert pooled.axes[1].get_images()[0].get_array().shape == (14, 14)
+    channels = first[0].out_channels
+    assert f"4 of {channels} feature maps" in pooled._suptitle.get_text()  # how many of the layer's maps are shown
 
 
 def test_pixel_histogram_normalised_panel_has_mean_zero(cifar):
@@ -148,6 +152,8 @@ def test_pixel_histogram_normalised_panel_has_mean_zero(cifar):
     grey = lk.plots.plot_pixel_histogram(torch.randint(0, 256, (10, 1, 8, 8), dtype=torch.uint8))
     label = grey.axes[1].get_legend().get_texts()[0].get_text()
     assert "mean 0.00" in label and "std 1.00" in label
+    titled = lk.plots.plot_pixel_histogram(cifar.images["train"][:20], title="CIFAR-10")
+    assert titled._suptitle.get_text() == "CIFAR-10"
 
 
 def test_lr_schedules_follow_make_scheduler():

@@ -159,8 +159,8 @@ def plot_class_counts(data):
         ax.axhline(counts.mean(), color="0.3", linestyle="--", linewidth=1, label="mean")
         ax.set_xticks(range(len(data.classes)), [str(c) for c in data.classes], rotation=60, ha="right",
                       fontsize=8)
-        ax.set(title=f"{split}: {counts.sum():,} images", ylabel="images")
-        ax.legend(fontsize="small")
+        ax.set(title=f"{split}: {counts.sum():,} images", ylabel="images", ylim=(0, 1.25 * counts.max()))
+        ax.legend(loc="upper right", fontsize="small")  # above the bars, in the headroom
     fig.suptitle(f"{data.name}: images per class")
     fig.tight_layout()
     return fig
@@ -180,12 +180,12 @@ def plot_confusion_matrix(confusion: pd.DataFrame, normalise: bool = False, titl
     sns.heatmap(table, annot=True, fmt=".2f" if normalise else "d", cmap="Blues", cbar=False, ax=ax,
                 annot_kws={"fontsize": 8}, square=True)
     ax.set(xlabel="predicted", ylabel="true",
-           title=title or f"confusion matrix: accuracy {accuracy:.1%} on {total:,} images")
+           title=f"{title or 'confusion matrix'}: accuracy {accuracy:.1%} on {total:,} images")
     fig.tight_layout()
     return fig
 
 
-def plot_filters(conv, ncols: int = 8):
+def plot_filters(conv, ncols: int = 8, title: str | None = None):
     """The weights of a convolution (usually the first) drawn as small images, one per filter.
 
     First-layer filters look at pixels, so they can be read: edges at various angles, blobs,
@@ -202,14 +202,15 @@ def plot_filters(conv, ncols: int = 8):
     for i, ax in enumerate(axes):
         _show(ax, shown[i])
         ax.set_title(str(i), fontsize=7)
-    fig.suptitle(f"{len(shown)} filters of {weight.shape[-2]}x{weight.shape[-1]} "
-                 f"({conv.weight.shape[1]} input channel{'s' if conv.weight.shape[1] > 1 else ''})")
+    what = (f"{len(shown)} filters of {weight.shape[-2]}x{weight.shape[-1]} "
+            f"({conv.weight.shape[1]} input channel{'s' if conv.weight.shape[1] > 1 else ''})")
+    fig.suptitle(f"{title}: {what}" if title else what)
     fig.tight_layout()
     return fig
 
 
 @torch.no_grad()
-def plot_feature_maps(layer, image: torch.Tensor, n: int = 16, ncols: int = 9):
+def plot_feature_maps(layer, image: torch.Tensor, n: int = 16, ncols: int = 9, title: str | None = None):
     """The input image and the first ``n`` feature maps ``layer`` makes of it.
 
     ``layer`` is any module or part of a model (a convolution, a stage); ``image`` is one
@@ -224,7 +225,7 @@ def plot_feature_maps(layer, image: torch.Tensor, n: int = 16, ncols: int = 9):
         maps = layer(image.reshape(1, *image.shape[-3:]).to(device))[0].float().cpu()
     finally:
         layer.train(was_training)
-    maps = maps[:n]
+    total, maps = len(maps), maps[:n]
     fig, axes = _grid(len(maps) + 1, ncols, size=1.3)
     picture = image.detach().float().cpu().reshape(image.shape[-3:])
     picture = (picture - picture.min()) / (picture.max() - picture.min()).clamp_min(1e-12)
@@ -233,12 +234,14 @@ def plot_feature_maps(layer, image: torch.Tensor, n: int = 16, ncols: int = 9):
     for i, (ax, fmap) in enumerate(zip(axes[1:], maps)):
         ax.imshow(fmap.numpy(), cmap="viridis")
         ax.set_title(f"map {i}", fontsize=8)
-    fig.suptitle(f"feature maps: {tuple(maps.shape[-2:])} each, from an input of {tuple(picture.shape[-2:])}")
+    what = (f"{len(maps)} of {total} feature maps, {tuple(maps.shape[-2:])} each, "
+            f"from an input of {tuple(picture.shape[-2:])}")
+    fig.suptitle(f"{title}: {what}" if title else what)
     fig.tight_layout()
     return fig
 
 
-def plot_pixel_histogram(images, mean=None, std=None, bins: int = 60, log: bool = False):
+def plot_pixel_histogram(images, mean=None, std=None, bins: int = 60, log: bool = False, title: str | None = None):
     """Pixel values per channel: raw on [0, 1] (left), and after ``(x - mean) / std`` (right).
 
     ``images`` are ``uint8`` (N, C, H, W); ``mean`` and ``std`` default to their own statistics.
@@ -262,6 +265,8 @@ def plot_pixel_histogram(images, mean=None, std=None, bins: int = 60, log: bool 
                           f"std {channel.std().item():.2f}")
         ax.set(title=what, xlabel="value", ylabel="density", yscale="log" if log else "linear")
         ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
