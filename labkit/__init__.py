@@ -37,7 +37,7 @@ _HOME = {
     "DepthStudy": "studies", "run_depth_study": "studies", "train_with_probe": "studies",
     "CompareStudy": "compare", "run_compare_study": "compare", "load_compare_study": "compare",
     "compare_table": "compare", "COURSE_RECIPE": "studies", "mean_std_interval": "stats",
-    "accuracy_gap": "stats",
+    "accuracy_gap": "stats", "readable": "tables",
     "SavedStudy": "runs", "load_study": "runs", "describe_study": "runs", "summarise": "runs", "variant": "runs",
     "read_record": "runs", "runs_dir": "runs",
     "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
@@ -47,7 +47,7 @@ _HOME = {
 }
 _MODULES = ("cam", "catalog", "checkpoints", "cli", "compare", "config", "data", "device", "errors", "exercises",
             "experiments", "gradients", "models", "optim", "options", "plots", "predictions", "references", "results",
-            "runs", "sizes", "speed", "stats", "studies", "summary", "tracking", "train", "validation")
+            "runs", "sizes", "speed", "stats", "studies", "summary", "tables", "tracking", "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 

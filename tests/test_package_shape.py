@@ -16,7 +16,7 @@ PACKAGE = ROOT / "labkit"
 
 # A module imports only from its own layer or the layers above it (../shared/DESIGN.md).
 LAYERS = {
-    "errors": 1, "device": 1, "sizes": 1, "results": 1, "catalog": 1, "runs": 1, "stats": 1,
+    "errors": 1, "device": 1, "sizes": 1, "results": 1, "catalog": 1, "runs": 1, "stats": 1, "tables": 1,
     "validation": 2, "options": 2, "config": 2,
     "data": 3,
     "models": 4, "summary": 4,
