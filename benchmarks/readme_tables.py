@@ -133,7 +133,7 @@ def reference_runs_section() -> str:
             "(mlp_cifar10 with `--no-augment`: the next table); "
             "a CIFAR-10 test accuracy is measured on the test images counted beside it; `seconds` is training and "
             "validation over all epochs as measured (each epoch's in `history.csv`). The runs marked "
-            "*not produced yet* need a GPU (on a 2-core CPU: about 1.5 hours for the CNN, tens of minutes "
+            "*not produced yet* need a GPU (on a 2-core CPU: over an hour for the CNN, about ten minutes "
             "per epoch for the full-width ResNet-18).\n")
 
 
