@@ -49,7 +49,8 @@ def measure(depth: int, width: int, residual: bool, steps: int, timed: int, imag
             module.register_forward_hook(lambda _, __, out: out.register_hook(signals.append) and None)
     seconds = []
     for i in range(steps + timed):
-        batch = slice(128 * i % (len(images) - 128), 128 * i % (len(images) - 128) + 128)
+        start = 128 * i % (len(images) - 128)
+        batch = slice(start, start + 128)
         signals.clear()
         began = time.perf_counter()
         optimizer.zero_grad()
@@ -62,9 +63,12 @@ def measure(depth: int, width: int, residual: bool, steps: int, timed: int, imag
             "ms per batch": 1000 * statistics.median(seconds[steps:])}
 
 
-def both_twins(args, flush: str) -> list:
-    data = lk.load_data("mnist", train_images=4096, batch_size=128, device="cpu")
-    images, labels = data.sample("train", 4096)
+def training_images():
+    """4,096 normalised MNIST training images and their labels, on the CPU."""
+    return lk.load_data("mnist", train_images=4096, batch_size=128, device="cpu").sample("train", 4096)
+
+
+def both_twins(args, flush: str, images, labels) -> list:
     return [{"flush denormals": flush, **measure(args.depth, args.width, residual, args.steps, args.timed,
                                                   images, labels)} for residual in (False, True)]
 
@@ -80,11 +84,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.flush_first:  # before torch starts its worker threads, which copy this thread's setting
         torch.set_flush_denormal(True)
-        print(json.dumps(both_twins(args, "on, from the start (every thread)")))
+        print(json.dumps(both_twins(args, "on, from the start (every thread)", *training_images())))
         return 0
-    rows = both_twins(args, "off (the default)")
+    images, labels = training_images()
+    rows = both_twins(args, "off (the default)", images, labels)
     torch.set_flush_denormal(True)  # now: only this thread; the worker threads already exist
-    rows += both_twins(args, "on, after the threads started (this thread only)")
+    rows += both_twins(args, "on, after the threads started (this thread only)", images, labels)
     torch.set_flush_denormal(False)
     child = subprocess.run([sys.executable, __file__, "--flush-first", *(argv if argv is not None else sys.argv[1:])],
                            capture_output=True, text=True, check=True)

@@ -144,7 +144,7 @@ class CompareStudy(Options):
 
     def augment(self, name: str) -> bool | None:
         """Whether the training batches of ``name`` are augmented (None: the run size and dataset decide)."""
-        return None if name.startswith("cnn") or self.mlp_augment else False
+        return False if name.split("_")[0] == "mlp" and not self.mlp_augment else None
 
     def settings(self) -> dict:
         return self.plain()
