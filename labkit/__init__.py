@@ -42,12 +42,13 @@ _HOME = {
     "read_record": "runs", "runs_dir": "runs",
     "assets_dir": "references", "reference_runs": "references", "beside_reference": "references",
     "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
-    "model_summary": "summary",
+    "model_summary": "summary", "this_machine": "machine",
     "class_activation_maps": "cam", "grad_cam": "cam", "trained_weights": "references",
 }
-_MODULES = ("cam", "catalog", "checkpoints", "cli", "compare", "config", "data", "device", "errors", "exercises",
-            "experiments", "gradients", "models", "optim", "options", "plots", "predictions", "references", "results",
-            "runs", "sizes", "speed", "stats", "studies", "summary", "tables", "tracking", "train", "validation")
+_MODULES = ("cam", "catalog", "checkpoints", "cli", "colab", "compare", "config", "data", "device", "errors",
+            "exercises", "experiments", "gradients", "machine", "models", "optim", "options", "plots", "predictions",
+            "references", "results", "runs", "sizes", "speed", "stats", "studies", "summary", "tables", "tracking",
+            "train", "validation")
 
 __all__ = [*_HOME, "plots"]
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from .colab import on_colab
 from .errors import LabkitError
 
 __all__ = ["Precision", "describe_device", "default_device", "available_devices", "has_cuda", "has_mps",
@@ -142,6 +143,8 @@ def device_hint(device: torch.device) -> str | None:
         return "a CUDA GPU is present: labkit uses it unless device='cpu' is asked for"
     if device.type == "cpu" and has_mps():
         return "an Apple GPU is present: labkit uses it unless device='cpu' is asked for"
+    if device.type == "cpu" and on_colab():
+        return "this Colab runtime has no GPU: Runtime → Change runtime type → T4 GPU, then run the notebook again"
     return None
 
 

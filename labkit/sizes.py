@@ -96,7 +96,7 @@ class RunSize:
                 "epochs": _readable(self.epochs), "batch size": self.batch_size,
                 "augmentation (CIFAR-10 training batches)": "random crop + flip" if self.augment is not False
                 else "none (runs too short for it to pay off)"}
-        return pd.Series(rows, name=f"LABKIT_SIZE={self.name}", dtype=object)
+        return pd.DataFrame({f"LABKIT_SIZE={self.name}": rows})  # a table in a notebook, not Series text
 
 
 def _readable(value) -> str:

@@ -184,7 +184,7 @@ def test_augmentation_follows_the_run_size_unless_asked(cifar_dir):
     assert load_data("cifar10", size="cpu", train_images=256, augment=True, device="cpu").train.augment
     assert load_data("cifar10", size="smoke", train_images=256, device="cpu").train.augment
     assert not load_data("mnist", size="smoke", train_images=256, device="cpu").train.augment
-    assert "none" in run_size("cpu").overview()["augmentation (CIFAR-10 training batches)"]
+    assert "none" in run_size("cpu").overview().iloc[:, 0]["augmentation (CIFAR-10 training batches)"]
     # the bundle says what its training loader does, whichever loader it is
     for loader in ("device", "classic"):
         assert load_data("cifar10", size="smoke", train_images=256, loader=loader, device="cpu").augment is True

@@ -97,3 +97,15 @@ def test_fp16_trains_through_the_gradient_scaler(mnist, monkeypatch):
     history = lk.fit(lk.build_model("mlp", "mnist", width=32), Tiny(mnist), epochs=2, precision="fp16",
                      progress=False, device="cpu")
     assert scaled and all(scaled) and history.val_acc.iloc[-1] > 0.5
+
+
+def test_each_notebook_shows_the_device_its_precision_and_a_faster_choice(machine, monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    machine(mps=True)
+    table = lk.this_machine("cpu")
+    assert list(table.columns) == ["this machine"]
+    assert table.loc["precision", "this machine"] == "fp32 (the CPU computes in fp32)"
+    assert table.loc["data root", "this machine"] == str(lk.data_root())
+    assert "Apple GPU is present" in table.loc["faster choice", "this machine"]
+    machine()
+    assert list(lk.this_machine("cpu").index) == ["data root", "device", "precision"]

@@ -16,9 +16,9 @@ PACKAGE = ROOT / "labkit"
 
 # A module imports only from its own layer or the layers above it (../shared/DESIGN.md).
 LAYERS = {
-    "errors": 1, "device": 1, "sizes": 1, "results": 1, "catalog": 1, "runs": 1, "stats": 1, "tables": 1,
+    "errors": 1, "device": 1, "sizes": 1, "results": 1, "catalog": 1, "runs": 1, "stats": 1, "tables": 1, "colab": 1,
     "validation": 2, "options": 2, "config": 2,
-    "data": 3,
+    "data": 3, "machine": 3,
     "models": 4, "summary": 4,
     "optim": 5, "checkpoints": 5, "train": 5, "gradients": 5, "predictions": 5, "tracking": 5,
     "experiments": 6, "studies": 6, "compare": 6, "references": 6, "speed": 6, "exercises": 6, "cam": 6,

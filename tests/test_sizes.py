@@ -44,10 +44,11 @@ def test_sizes_grow_from_smoke_to_full():
 
 
 def test_overview_says_all_instead_of_none_and_groups_thousands():
-    overview = run_size("cpu").overview()
+    overview = run_size("cpu").overview().iloc[:, 0]
     assert overview["run size"] == "cpu"
     assert overview["training images"] == "mnist: 15,000, cifar10: 6,000"
     assert overview["test images"].startswith("all")
     assert overview["epochs"] == "mlp: 10, cnn: 2, resnet: 2"
     assert "None" not in overview.to_string()
-    assert run_size("gpu").overview()["training images"] == "mnist: all, cifar10: all"
+    assert run_size("gpu").overview().iloc[:, 0]["training images"] == "mnist: all, cifar10: all"
+    assert list(run_size("gpu").overview().columns) == ["LABKIT_SIZE=gpu"]  # a table in a notebook
