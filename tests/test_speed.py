@@ -47,8 +47,13 @@ def test_the_speed_benchmark_runs_at_a_tiny_size(cifar_dir, tmp_path, monkeypatc
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import speed
 
-    assert speed.main(["--out", str(tmp_path), "--images", "256", "--epochs", "2", "--width", "4"]) == 0
+    assert speed.main(["--out", str(tmp_path), "--images", "256", "--epochs", "2", "--width", "4",
+                       "--recipe-epochs", "1", "--airbench-runs", "2"]) == 0
     saved = json.loads((tmp_path / "speed.json").read_text())
+    recipe = saved["labkit recipe"]  # the fastest step, once per seed, measured on the test images
+    assert [row["seed"] for row in recipe] == [0, 1] and all(row["epochs"] == 1 for row in recipe)
+    assert all(0 <= row["test acc"] <= 1 and row["test images"] == 1_000 for row in recipe)
+    assert (tmp_path / "speed-labkit.csv").exists()
     ladder = saved["ladder"]
     assert [row["step"].split(":")[0] for row in ladder][:2] == ["classic", "+ data on the device"]
     assert all(row["seconds per epoch"] > 0 and 0 < row["share of limit"] < 1 for row in ladder)
