@@ -150,21 +150,42 @@ def mlp_recipe_section() -> str:
             "`--no-augment`. Command: `python benchmarks/mlp_cifar10_recipe.py --out benchmarks/results/cpu`.\n")
 
 
+def _notebook_times(size: str) -> pd.DataFrame | None:
+    path = ROOT / "benchmarks" / "results" / f"notebook_times_{size}.json"
+    return pd.DataFrame(json.loads(path.read_text())["notebooks"]) if path.exists() else None
+
+
+def _machines(rows: pd.DataFrame) -> str:
+    return ", ".join(f"{hardware}, torch {torch}" for hardware, torch in
+                     rows[["hardware", "torch"]].drop_duplicates().itertuples(index=False))
+
+
 def notebook_times_section() -> str:
-    """The wall seconds of each notebook at cpu size, from ``benchmarks/notebook_times.py`` (absent: no section)."""
-    path = ROOT / "benchmarks" / "results" / "notebook_times_cpu.json"
-    if not path.exists():
+    """The wall seconds of each notebook at cpu size, and at gpu size once a GPU run saved them
+    (``benchmarks/notebook_times.py``, ``benchmarks/notebooks_gpu.sh``); no file: no section."""
+    cpu, gpu = _notebook_times("cpu"), _notebook_times("gpu")
+    if cpu is None:
         return ""
-    rows = pd.DataFrame(json.loads(path.read_text())["notebooks"])
-    rows["result"] = rows.error.fillna("ran without an error")
-    shown = rows[["notebook", "seconds", "result", "date"]]
-    machine = ", ".join(f"{hardware}, torch {torch}" for hardware, torch in
-                        rows[["hardware", "torch"]].drop_duplicates().itertuples(index=False))
-    return ("### Notebooks at `cpu` size, wall seconds each (one at a time, nothing else running)\n\n"
-            + markdown(shown) + "\n\n"
-            f"{rows.seconds.sum() / 60:.1f} minutes for these {len(rows)} notebooks on {machine}. "
+    cpu["result"] = cpu.error.fillna("ran without an error")
+    shown = cpu[["notebook", "seconds", "result", "date"]].rename(columns={"seconds": "cpu seconds"})
+    text = (f"{cpu.seconds.sum() / 60:.1f} minutes for these {len(cpu)} notebooks at `cpu` size on {_machines(cpu)}. "
             "Command: `python benchmarks/notebook_times.py --size cpu` (`--only 02 03` for some; the executed "
-            "copies go to `/tmp/labkit_executed_cpu`). The same machine type varies by about 1.5x from day to day.\n")
+            "copies go to `/tmp/labkit_executed_cpu`). The same machine type varies by about 1.5x from day to day.")
+    title = "### Notebooks at `cpu` size, wall seconds each (one at a time, nothing else running)"
+    if gpu is not None:
+        gpu["gpu result"] = gpu.error.fillna("ran without an error")
+        gpu = gpu.rename(columns={"seconds": "gpu seconds", "at_once": "at once"})
+        if "at once" not in gpu:
+            gpu["at once"] = 1
+        shown = shown.drop(columns="date").merge(gpu[["notebook", "gpu seconds", "at once", "gpu result"]],
+                                                 on="notebook", how="outer")
+        shared = int(gpu["at once"].max())
+        title = "### Notebooks at `cpu` and at `gpu` size, wall seconds each"
+        text += (f" At `gpu` size: {gpu['gpu seconds'].sum() / 60:.1f} notebook-minutes on {_machines(gpu)}, up to "
+                 f"{shared} notebooks sharing the GPU at once (each time is then an upper bound of the notebook "
+                 "alone); command: `benchmarks/notebooks_gpu.sh OUT SECONDS AT_ONCE`; what each printed: "
+                 "`benchmarks/results/notebooks_gpu/`.")
+    return f"{title}\n\n{markdown(shown)}\n\n{text}\n"
 
 
 def section() -> str:

@@ -15,16 +15,15 @@
 #
 # A small network cannot fill an H200, so PROCESSES processes share each study, each training a
 # disjoint shard of its grid (every run is its own file).  It resumes: runs already in assets/ (at
-# full size) or in OUT are not trained again.  It stops by itself before SECONDS: every process gets
-# the time left as its deadline (timeout sends Ctrl-C; a run in flight then is abandoned, finished runs
-# are kept), and every finished run ends up in one tar, $OUT/reference.tar, laid out like the
-# repository (assets/...): `tar -xf reference.tar` in the checkout puts the results in place.
+# full size) or in WORK (default /tmp/labkit_reference, kept while the GPU machine stays warm) are not
+# trained again.  It stops by itself before SECONDS: every process gets the time left as its deadline
+# (timeout sends Ctrl-C; a run in flight then is abandoned, finished runs are kept).  OUT receives two
+# files (the device tool brings back at most 8): reference.tar, every finished run laid out like the
+# repository (assets/...), so `tar -xf reference.tar` in the checkout puts the results in place; and
+# reference_logs.tar.gz.
 #
-# The GPU machine has torch and Python 3.12 but no pydantic.  Carry these wheels in .whl/ (git ignores it):
-#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-#     -d .whl pydantic pydantic-core annotated-types typing-inspection
-# and install them there before this script:
+# The GPU machine has torch and Python 3.12 but no pydantic: `benchmarks/gpu_wheels.sh labkit` puts the
+# wheels in .whl/ (git ignores it); install them there before this script (benchmarks/GPU.md):
 #   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
 #     --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
 set -uo pipefail
@@ -34,8 +33,10 @@ processes=${3:-8}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export LABKIT_SIZE=${LABKIT_SIZE:-full}
 export PYTHONPATH=$repo${PYTHONPATH:+:$PYTHONPATH}
-stage=$out/assets
-mkdir -p "$out/logs" "$stage/runs" "$stage/weights"
+# everything but the results tar stays in WORK: the device tool brings back at most 8 files from OUT
+work=${WORK:-/tmp/labkit_reference}
+stage=$work/assets
+mkdir -p "$out" "$work/logs" "$stage/runs" "$stage/weights"
 margin=$((seconds / 20 > 10 ? seconds / 20 : 10))  # for the tar and the processes' last words
 deadline=$((SECONDS + seconds - margin))
 
@@ -43,11 +44,11 @@ left() { echo $((deadline - SECONDS)); }
 
 # if this script ends early (an error, Ctrl-C), its training processes end with it: timeout passes the signal on
 stop_all() {
-  [[ -e $out/logs/pids ]] && while read -r pid; do kill "$pid" 2> /dev/null; done < "$out/logs/pids"
-  rm -f "$out/logs/pids"
+  [[ -e $work/logs/pids ]] && while read -r pid; do kill "$pid" 2> /dev/null; done < "$work/logs/pids"
+  rm -f "$work/logs/pids"
 }
 trap stop_all EXIT
-rm -f "$out/logs/pids"
+rm -f "$work/logs/pids"
 
 # until_deadline LOG COMMAND...: run COMMAND with the time left as its limit; Ctrl-C at the deadline
 until_deadline() {
@@ -55,12 +56,12 @@ until_deadline() {
   shift
   limit=$(left)
   if ((limit < 5)); then
-    echo "not started (no time left): $*" >> "$out/logs/skipped.log"
+    echo "not started (no time left): $*" >> "$work/logs/skipped.log"
     return 0
   fi
-  timeout --signal=INT --kill-after=10 "$limit" "$@" > "$out/logs/$log.log" 2>&1 &
+  timeout --signal=INT --kill-after=10 "$limit" "$@" > "$work/logs/$log.log" 2>&1 &
   local pid=$!
-  echo "$pid" >> "$out/logs/pids"
+  echo "$pid" >> "$work/logs/pids"
   wait "$pid"
   local status=$?
   ((status == 0)) || echo "$log: exit $status after $((SECONDS - started)) s (124/130: stopped at the deadline)"
@@ -83,7 +84,7 @@ sharded() {
 }
 
 started=$SECONDS
-echo "reference_gpu.sh: size $LABKIT_SIZE, $processes processes, stops within $seconds s; logs in $out/logs"
+echo "reference_gpu.sh: size $LABKIT_SIZE, $processes processes, stops within $seconds s; logs in $work/logs"
 
 # single NAME MODEL: one full-size run into assets/runs/NAME, unless it is saved already; its weights if < 5 MB
 single() {
@@ -125,14 +126,15 @@ echo "depth studies: $((SECONDS - phase)) s"
 # every finished run in one tar (tables and figures afterwards, without training:
 # labkit study compare --out assets/compare --load; labkit study depth --out assets/depth/NAME --load)
 find "$stage" -name '*.tmp' -delete
-python3 - "$stage" > "$out/logs/seconds.txt" << 'PY'
+python3 - "$stage" > "$work/logs/seconds.txt" << 'PY'
 import json, pathlib, sys
 for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.json")):
     record = json.loads(path.read_text())
     if isinstance(record, dict) and "seconds" in record:
         print(f"{record['seconds']:8.1f} s  {path.relative_to(sys.argv[1])}  on {record.get('hardware')}")
 PY
-cat "$out/logs/seconds.txt"
-tar -C "$out" -cf "$out/reference.tar" assets
+cat "$work/logs/seconds.txt"
+tar -C "$work" -cf "$out/reference.tar" assets
+tar -C "$work" -czf "$out/reference_logs.tar.gz" logs
 echo "$(tar -tf "$out/reference.tar" | grep -c '\.json$') JSON files and $(tar -tf "$out/reference.tar" \
   | grep -c '\.pt$') weight files in $out/reference.tar after $((SECONDS - started)) s"
