@@ -62,6 +62,18 @@ def test_histories_one_panel_per_metric_train_solid_val_dashed():
     assert len(lk.plots.plot_histories(runs, metrics=("acc",)).axes) == 1
 
 
+def test_histories_have_one_legend_beside_the_curves_not_on_them():
+    runs = {name: fake_history(offset=i * 0.1) for i, name in enumerate(("MLP", "CNN", "ResNet-18"))}
+    fig = lk.plots.plot_histories(runs)
+    first, last = fig.axes
+    assert first.get_legend() is None
+    legend = last.get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == [line.get_label() for line in first.get_lines()]
+    fig.canvas.draw()
+    box, panel = legend.get_window_extent(), last.get_window_extent()
+    assert box.x0 >= panel.x1  # right of the last panel: it covers no curve
+
+
 def test_images_titled_with_class_names(mnist):
     images, labels = mnist.images["val"][:10], mnist.labels["val"][:10]
     fig = lk.plots.plot_images(images, labels, mnist.classes, n=10, ncols=5)
@@ -216,9 +228,13 @@ def test_study_figures_say_which_study_and_size_and_mark_a_guess():
     study = lk.load_study(lk.assets_dir() / "depth" / "mlp")
     fig = lk.plots.plot_depth_curves(study)
     assert fig._suptitle.get_text().startswith("mlp depth study on mnist, full size")
+    fig.canvas.draw()
     for ax in fig.axes:  # both panels: a legend, and the line at the loss of a uniform guess
         assert ax.get_legend() is not None
         assert any(list(line.get_ydata()) == [math.log(10)] * 2 for line in ax.get_lines())
+    axis = fig.axes[0]  # the panels share their y axis: the left one is labelled, in plain numbers
+    labels = [tick.get_text() for tick in axis.get_yticklabels(minor=True) + axis.get_yticklabels() if tick.get_text()]
+    assert labels and not [label for label in labels if "times" in label or "^" in label], labels
     magnitude = lk.plots.plot_gradient_magnitude(study)
     assert "mlp depth study on mnist" in magnitude.axes[0].get_title()
     assert all(float(tick).is_integer() for tick in magnitude.axes[0].get_xticks())

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from ..runs import SavedStudy, seeds_text, summarise, variant
 from .gradients import plot_probe_heatmap
@@ -77,6 +77,13 @@ def plot_accuracy_vs_depth(study: SavedStudy, metric: str = "test_acc", measured
     return fig
 
 
+class _PlainLog(LogFormatter):
+    """Log-axis labels as plain numbers (0.3, 2, 10) where a loss spans a decade or less."""
+
+    def _num_to_string(self, x, vmin, vmax):
+        return f"{x:g}"
+
+
 def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
     """Validation loss (or another history column) per epoch for every depth; plain left, residual right.
 
@@ -96,6 +103,8 @@ def plot_depth_curves(study: SavedStudy, metric: str = "val_loss"):
         if "loss" in metric:
             ax.axhline(math.log(10), color="0.4", linestyle=":", label="ln 10 = 2.30, a uniform guess")
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(_PlainLog())  # 0.5, 2 and 3 on a narrow log axis, not 5x10^-1
+            ax.yaxis.set_minor_formatter(_PlainLog(labelOnlyBase=False, minor_thresholds=(1.5, 0.5)))
         ax.set(title=variant(residual), xlabel="epoch", ylabel=metric.replace("_", " "))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)

@@ -95,7 +95,7 @@ def plot_histories(histories: dict, metrics=("loss", "acc"), title: str | None =
     does not has stopped learning anything that generalises.  ``title`` (above both panels) should
     say what was trained on what, e.g. "MNIST, cpu size".
     """
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics) + 2.5, 3.8), squeeze=False)
     colours = sns.color_palette("tab10", len(histories))
     for ax, metric in zip(axes.flat, metrics):
         for colour, (name, history) in zip(colours, histories.items()):
@@ -108,7 +108,9 @@ def plot_histories(histories: dict, metrics=("loss", "acc"), title: str | None =
                title=f"{METRICS.get(metric, metric)}: solid training, dashed validation")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    # one legend for all panels (they share their lines), beside the last one: never on the curves
+    axes.flat[-1].legend(*axes.flat[0].get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1.01, 1),
+                         fontsize="small")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
