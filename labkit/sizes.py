@@ -146,7 +146,7 @@ SIZES = {
         augment=False,
     ),
     # One GPU, one notebook within about 5 minutes: what an instructor re-runs before class (on an H200;
-    # a T4 has about 1/12 of its bf16 rate in fp16, so there about an hour for the whole lab).
+    # a T4 has about 1/12 of its FLOP rate, so there up to about an hour per notebook, as the README says).
     "gpu": RunSize(
         name="gpu",
         train_images={"mnist": None, "cifar10": None},
