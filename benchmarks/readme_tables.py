@@ -107,8 +107,31 @@ def ladder_section() -> str:
             f"hand-written loop of the same training: {loop['labkit fit, s per epoch']:.2f} s against "
             f"{loop['hand-written loop, s per epoch']:.2f} s per epoch ({loop['fit / hand-written']:.2f}x). "
             f"Command: `{result['command']}` (`LABKIT_SIZE={result['size']}`); "
-            f"files: `{path.parent.relative_to(ROOT)}/`.\n")
+            f"files: `{path.parent.relative_to(ROOT)}/`.\n" + time_to_94(result))
     return "\n".join(parts)
+
+
+def time_to_94(result: dict) -> str:
+    """airbench94 beside labkit's fastest recipe in the same run of speed.py, when the run timed them (a GPU)."""
+    rows = [pd.DataFrame(result[part]) for part in ("airbench94", "labkit recipe") if part in result]
+    rows = [table for table in rows if "seconds" in table]
+    if not rows:
+        return ""
+    table = pd.concat(rows, ignore_index=True)
+    accuracy = table["test acc"] if "test acc" in table else pd.Series(float("nan"), index=table.index)
+    if "result" in table:  # airbench94 returns its test accuracy
+        accuracy = accuracy.fillna(pd.to_numeric(table["result"], errors="coerce"))
+    table = table.assign(accuracy=accuracy)
+    shown = table.groupby("trainer", sort=False).agg(
+        runs=("seconds", "size"), **{"mean seconds": ("seconds", "mean"), "std seconds": ("seconds", "std"),
+                                     "mean test acc": ("accuracy", "mean"), "lowest test acc": ("accuracy", "min")})
+    shown = shown.reset_index()
+    counted = table["test images"].dropna() if "test images" in table else pd.Series(dtype=float)
+    images = int(counted.iloc[0]) if len(counted) else 1_000  # airbench94 is run on the offline 1,000 too
+    return (f"\nairbench94 and labkit's fastest recipe in the same run on the same GPU: seconds per run and test "
+            f"accuracy ({images:,} test images, the offline copy's, for both; airbench94's target is 0.94):"
+            f"\n\n{markdown(shown)}\n")
+
 
 
 def mnist_section() -> str:
