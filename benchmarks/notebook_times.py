@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import html as html_lib
 import json
 import os
 import platform
+import re
 import shlex
 import sys
 import time
@@ -80,6 +82,15 @@ def execute(path: Path, size: str, executed: Path, timeout: int, deadline: float
     return {"notebook": path.name, "seconds": round(seconds, 1), "error": error, "stopped": stopped}
 
 
+def _table_text(html: str) -> str:
+    """An HTML table (as pandas' Styler writes it) as rows of cells joined by ' | '."""
+    rows = []
+    for row in re.findall(r"<tr.*?</tr>", html, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        rows.append(" | ".join(html_lib.unescape(cell) for cell in cells))
+    return "\n".join(rows)
+
+
 def transcript(notebook) -> str:
     """What an executed notebook printed, as plain text: each code cell's first line, then its text outputs
     (figures as a placeholder), so every number it showed can be read, and compared, without Jupyter."""
@@ -95,7 +106,12 @@ def transcript(notebook) -> str:
                 lines.append(f"{output.ename}: {output.evalue}")
             elif "text/plain" in output.get("data", {}):
                 data = output.data
-                lines.append("<figure>" if "image/png" in data else data["text/plain"].rstrip("\n"))
+                if "image/png" in data:
+                    lines.append("<figure>")
+                elif "<table" in data.get("text/html", "") and data["text/plain"].startswith("<pandas"):
+                    lines.append(_table_text(data["text/html"]))  # a Styler's text is only its name
+                else:
+                    lines.append(data["text/plain"].rstrip("\n"))
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 

@@ -35,11 +35,16 @@ def test_a_transcript_keeps_every_printed_line_and_marks_figures(times):
             "display_data", data={"image/png": "iVBOR", "text/plain": "<Figure size 640x480>"})]),
         nbformat.v4.new_code_cell("table", outputs=[nbformat.v4.new_output(
             "execute_result", data={"text/plain": "   a\n0  1"}, execution_count=3)]),
+        nbformat.v4.new_code_cell("lk.readable(t)", outputs=[nbformat.v4.new_output("execute_result", data={
+            "text/plain": "<pandas.io.formats.style.Styler at 0x7f>",
+            "text/html": "<table><thead><tr><th></th><th>acc</th></tr></thead><tbody><tr><th>plain &amp; BN</th>"
+                         "<td class='x'>0.9500</td></tr></tbody></table>"}, execution_count=4)]),
         nbformat.v4.new_code_cell("1/0", outputs=[nbformat.v4.new_output(
             "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]),
     ])
     assert times.transcript(notebook) == ("[1] print(1)\n1\n2\n\n[2] plot()\n<figure>\n\n[3] table\n   a\n0  1\n\n"
-                                          "[4] 1/0\nZeroDivisionError: division by zero\n")
+                                          "[4] lk.readable(t)\n | acc\nplain & BN | 0.9500\n\n"
+                                          "[5] 1/0\nZeroDivisionError: division by zero\n")
 
 
 def test_a_notebook_cut_off_by_the_deadline_is_stopped_not_failed(times, tmp_path):
