@@ -36,7 +36,13 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def depth_section(family: str, title: str) -> str:
+SCHEDULES = {"onecycle": "one-cycle to lr", "plateau": "reduce-on-plateau from lr", "cosine": "cosine from lr",
+             "warmup_cosine": "warm-up and cosine to lr", "constant": "constant lr", "step": "step decay from lr"}
+REFERENCE_COMMAND = "benchmarks/reference_gpu.sh OUT 540 8"
+
+
+def depth_section(family: str, title: str, command: str | None = None,
+                  shared: str = "8 processes shared the GPU") -> str:
     folder = ROOT / "assets" / "depth" / family
     study = lk.load_study(folder)
     table, summary = study.table, lk.summarise(study)
@@ -66,11 +72,53 @@ def depth_section(family: str, title: str) -> str:
     return (f"### {title}\n\n{markdown(rows)}\n\n"
             "Mean over seeds (lowest–highest seed in brackets); "
             f"test accuracy on {first['test_images']:,} test images; "
-            f"{training['epochs']} epochs, batch {batch_size}, {training['optimizer'].upper()} one-cycle to lr "
+            f"{training['epochs']} epochs, batch {batch_size}, {training['optimizer'].upper()} "
+            f"{SCHEDULES.get(training.get('schedule', 'onecycle'), str(training.get('schedule')) + ', lr')} "
             f"{training['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
-            f"{hours:.2f} GPU-process hours in all (8 processes shared the GPU). {note}"
-            f"Command: `benchmarks/depth_studies_gpu.sh OUT 8 {family}`. Files: `assets/depth/{family}/`.\n\n"
+            f"{hours:.2f} {'GPU-' if 'CPU' not in first['hardware'] else ''}process hours in all ({shared}). {note}"
+            f"Command: `{command or f'benchmarks/depth_studies_gpu.sh OUT 8 {family}'}`. "
+            f"Files: `assets/depth/{family}/`.\n\n"
             f"![accuracy against depth](assets/depth/{family}/figures/accuracy_vs_depth.png)\n")
+
+
+def compare_section() -> str:
+    """The comparison study (plain vs residual twins over seeds) beside the published course table."""
+    folder = ROOT / "assets" / "compare"
+    if not (folder / "study.json").exists():
+        return ""
+    saved = lk.load_compare_study(folder)
+    table = lk.beside_course(lk.compare_table(saved))
+
+    def spread(metric):
+        return [f"{m:.4f} ± {s:.4f} ({lo:.4f}–{hi:.4f})" for m, s, lo, hi in
+                zip(table[f"{metric}_mean"], table[f"{metric}_std"], table[f"{metric}_95_low"],
+                    table[f"{metric}_95_high"])]
+
+    shown = pd.DataFrame({"network": table.run, "twin": table.variant, "seeds": table.seeds,
+                          "weight layers": table.weight_layers, "parameters": table.parameters,
+                          "val acc, mean ± std (95 % interval)": spread("val_acc"),
+                          "course val acc": table.course_val_acc, "minus course": table.val_acc_minus_course,
+                          "test acc, mean ± std (95 % interval)": spread("test_acc"),
+                          "seconds per run": table.seconds_per_run.round(1)})
+    recipe = saved.settings
+
+    def counts(column):  # per dataset: MNIST has 10,000 test images, the offline CIFAR-10 copy 1,000
+        per = table.assign(dataset=table.run.str.split("_").str[-1]).groupby("dataset", sort=False)[column].first()
+        return " and ".join(f"{int(n):,} ({name})" for name, n in per.items()) + " images"
+
+    hardware = ", ".join(sorted(saved.table.hardware.dropna().unique()))
+    return (f"### Comparison study: plain vs residual twins over seeds, beside the published course table\n\n"
+            f"{markdown(shown)}\n\n"
+            f"{saved.size} size; validation on {counts('val_images')}, test on {counts('test_images')}; "
+            f"recipe {recipe.get('optimizer', '?')} lr {recipe.get('lr')}, "
+            f"weight decay {recipe.get('weight_decay')}, {recipe.get('schedule')}, early stopping "
+            f"{recipe.get('early_stopping')}, at most {recipe.get('epochs')} epochs, MLPs of {recipe.get('mlp_depth')} "
+            f"Linear layers (width {recipe.get('width')}, norm {recipe.get('norm')}), CNNs of "
+            f"{recipe.get('cnn_depth')} blocks per stage; each run measured with its best validation epoch's "
+            f"weights. The course's residual MLPs have about twice the Linear layers of its plain ones; labkit's "
+            f"twins have the same layers and parameters. {hardware}. Command: `{REFERENCE_COMMAND}` (step 2). "
+            "Files: `assets/compare/`.\n\n"
+            "![every seed and the mean of each twin](assets/compare/figures/compare_test_acc.png)\n")
 
 
 def speed_section() -> str:
@@ -218,6 +266,10 @@ def section() -> str:
         "## Reference results (generated from `assets/` and `benchmarks/results/`)", "",
         depth_section("mlp", "Depth study: MLP on MNIST, plain vs residual"), "",
         depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
+        *([depth_section("mlp_batchnorm", "Depth study: MLP with batch norm on MNIST, plain vs residual",
+                         REFERENCE_COMMAND, "its step 3; processes shared the GPU with the script's other runs"),
+           ""] if (ROOT / "assets" / "depth" / "mlp_batchnorm" / "study.json").exists() else []),
+        *([compare_section(), ""] if (ROOT / "assets" / "compare" / "study.json").exists() else []),
         reference_runs_section(), "", mlp_recipe_section(), "", mnist_section(), "", speed_section(), "",
         ladder_section(),
         *(["", times] if times else []), END,

@@ -44,6 +44,7 @@ _HOME = {
     "load_csv": "results", "load_json": "results", "save_csv": "results", "save_json": "results",
     "model_summary": "summary", "this_machine": "machine",
     "class_activation_maps": "cam", "grad_cam": "cam", "trained_weights": "references",
+    "beside_course": "references", "COURSE_VAL_ACC": "references",
 }
 _MODULES = ("cam", "catalog", "checkpoints", "cli", "colab", "compare", "config", "data", "device", "errors",
             "exercises", "experiments", "gradients", "machine", "models", "optim", "options", "plots", "predictions",

@@ -22,9 +22,17 @@ from .experiments import record_run
 from .runs import read_record
 from .sizes import run_size
 
-__all__ = ["ASSETS_VARIABLE", "assets_dir", "reference_runs", "beside_reference", "trained_weights"]
+__all__ = ["ASSETS_VARIABLE", "COURSE_VAL_ACC", "assets_dir", "reference_runs", "beside_reference", "trained_weights",
+           "beside_course"]
 
 ASSETS_VARIABLE = "LABKIT_ASSETS"
+
+# The published course table the comparison study is measured against: validation accuracy of each twin
+# (its residual MLPs have about twice the Linear layers of its plain ones; labkit's twins have the same).
+COURSE_VAL_ACC = {("mlp_mnist", "plain"): 0.974, ("mlp_mnist", "residual"): 0.982,
+                  ("cnn_mnist", "plain"): 0.988, ("cnn_mnist", "residual"): 0.992,
+                  ("mlp_cifar10", "plain"): 0.558, ("mlp_cifar10", "residual"): 0.572,
+                  ("cnn_cifar10", "plain"): 0.847, ("cnn_cifar10", "residual"): 0.853}
 
 
 def _is_assets(folder: Path) -> bool:
@@ -126,3 +134,11 @@ def beside_reference(runs: dict, *, size=None, assets=None):
     table = table.loc[list(runs)].convert_dtypes()
     counts = {column: "{:,}" for column in ("parameters", "training images", "test images") if column in table}
     return table.style.format({"test acc": "{:.4f}", "seconds": "{:.1f}", **counts}, na_rep="")
+
+
+def beside_course(table: pd.DataFrame) -> pd.DataFrame:
+    """``lk.compare_table``'s rows with the published course table's validation accuracy beside each twin's
+    mean, and the difference (positive: labkit's twin is better; NaN where the course has no such row)."""
+    course = pd.Series([COURSE_VAL_ACC.get((run, kind), float("nan")) for run, kind in zip(table.run, table.variant)],
+                       index=table.index, dtype=float)
+    return table.assign(course_val_acc=course, val_acc_minus_course=table.val_acc_mean - course)

@@ -105,3 +105,30 @@ def test_the_command_line_trains_resumes_and_reloads(mnist_dir, tmp_path, capsys
     assert "2 runs in" in capsys.readouterr().out and (tmp_path / "compare_table.csv").exists()
     assert main([*arguments, "--load"]) == 0
     assert main(["study", "compare", "--models", "mlp_svhn", "--out", str(tmp_path)]) == 2
+
+
+def test_the_readme_shows_the_study_beside_the_published_course_table(mnist_dir, tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    import labkit as lk
+
+    root = Path(__file__).resolve().parents[1]
+    run_compare_study(TINY, tmp_path / "assets" / "compare", size="smoke", device="cpu", progress=False)
+    table = lk.beside_course(compare_table(load_compare_study(tmp_path / "assets" / "compare")))
+    assert list(table.course_val_acc) == [0.974, 0.982]  # the course's plain and residual MLP on MNIST
+    assert table.val_acc_minus_course.tolist() == pytest.approx((table.val_acc_mean - table.course_val_acc).tolist())
+    unknown = lk.beside_course(table.assign(run="resnet18_cifar10"))
+    assert unknown.course_val_acc.isna().all()
+
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))
+    import readme_tables
+
+    monkeypatch.setattr(readme_tables, "ROOT", tmp_path)
+    text = readme_tables.compare_section()
+    header = ("| network | twin | seeds | weight layers | parameters | val acc, mean ± std (95 % interval) "
+              "| course val acc |")
+    assert header in text
+    assert "| mlp_mnist | plain | 2 | 4 |" in text and "| 0.974 |" in text and "| 0.982 |" in text
+    assert "validation on 1,000 (mnist) images, test on 1,000 (mnist) images" in text and "(step 2)" in text
+    sys.modules.pop("readme_tables", None)
