@@ -245,3 +245,11 @@ def test_study_figures_say_which_study_and_size_and_mark_a_guess():
 def test_histories_take_a_title():
     fig = lk.plots.plot_histories({"MLP": fake_history()}, title="MNIST, cpu size")
     assert fig._suptitle.get_text() == "MNIST, cpu size"
+
+
+def test_the_shallower_depth_is_drawn_over_the_deeper_one_where_they_coincide():
+    study = lk.load_study(lk.assets_dir() / "depth" / "mlp")
+    lines = lk.plots.plot_activation_stds(study, when="init").axes[0].get_lines()
+    dotted = [line for line in lines if line.get_linestyle() == ":"]
+    solid = [line for line in lines if line.get_linestyle() == "-"]
+    assert dotted and solid and min(line.get_zorder() for line in dotted) > max(line.get_zorder() for line in solid)

@@ -166,8 +166,10 @@ def plot_activation_stds(study: SavedStudy, when: str = "final", depths=None):
     fig, ax = plt.subplots(figsize=(7, 4))
     for depth, residual, run in _first_seeds(study, depths):
         stds = pd.DataFrame(run["activations"][when])
-        ax.plot(stds.layer, stds.activation_std, color=COLOURS[residual],
-                linestyle="-" if depth == max(depths) else ":", label=f"{variant(residual)} {depth}")
+        deepest = depth == max(depths)  # the shallower network's dotted line is drawn on top, thicker: where
+        ax.plot(stds.layer, stds.activation_std, color=COLOURS[residual],  # both coincide it still shows
+                linestyle="-" if deepest else ":", linewidth=1.5 if deepest else 2.5, zorder=2 if deepest else 3,
+                label=f"{variant(residual)} {depth}")
     ax.set(xlabel="layer (1 = input side)", ylabel="std of layer output", yscale="log",
            title=f"{_study_title(study)}, seed 0\n"
                  f"layer responses ({'at initialisation' if when == 'init' else 'after training'})")
