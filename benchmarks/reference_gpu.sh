@@ -17,9 +17,10 @@
 # disjoint shard of its grid (every run is its own file).  It resumes: runs already in assets/ (at
 # full size) or in WORK (default /tmp/labkit_reference, kept while the GPU machine stays warm) are not
 # trained again.  It stops by itself before SECONDS: every process gets the time left as its deadline
-# (timeout sends Ctrl-C; a run in flight then is abandoned, finished runs are kept).  OUT receives two
-# files (the device tool brings back at most 8): reference.tar, every finished run laid out like the
-# repository (assets/...), so `tar -xf reference.tar` in the checkout puts the results in place; and
+# (timeout sends Ctrl-C; a run in flight then is abandoned, finished runs are kept).  OUT receives a few
+# files (the device tool brings back at most 8, of at most 16 MiB each): reference.tar, every finished run
+# laid out like the repository (assets/...), so `tar -xf reference.tar` in the checkout puts the results in
+# place; reference_weights.tar.part00, part01 ... (`cat reference_weights.tar.part* | tar -x`); and
 # reference_logs.tar.gz.
 #
 # The GPU machine has torch and Python 3.12 but no pydantic: `benchmarks/gpu_wheels.sh labkit` puts the
@@ -86,7 +87,7 @@ sharded() {
 started=$SECONDS
 echo "reference_gpu.sh: size $LABKIT_SIZE, $processes processes, stops within $seconds s; logs in $work/logs"
 
-# single NAME MODEL: one full-size run into assets/runs/NAME, unless it is saved already; its weights if < 5 MB
+# single NAME MODEL: one full-size run into assets/runs/NAME, unless it is saved already; its fp16 weights if < 5 MB
 single() {
   local name=$1 model=$2
   if [[ $LABKIT_SIZE == full && -e $repo/assets/runs/$name/result.json ]] || [[ -e $stage/runs/$name/result.json ]]; then
@@ -98,8 +99,12 @@ single() {
   until_deadline "$name" python3 -m labkit train --model "$model" --dataset cifar10 "${extra[@]}" \
     --out "$stage/runs/$name" --quiet
   local weights=$stage/runs/$name/model.pt
-  [[ -e $weights && $(stat -c %s "$weights") -lt 5000000 ]] && cp "$weights" "$stage/weights/$name.pt"
-  rm -f "$weights"
+  if [[ -e $weights ]]; then  # kept in fp16 (lk.checkpoints.compact_state: half the bytes) if under 5 MB then
+    python3 -c "import sys, torch; from labkit.checkpoints import compact_state
+torch.save(compact_state(torch.load(sys.argv[1], weights_only=True)), sys.argv[2])" "$weights" "$weights.fp16"
+    [[ -e $weights.fp16 && $(stat -c %s "$weights.fp16") -lt 5000000 ]] && mv "$weights.fp16" "$stage/weights/$name.pt"
+  fi
+  rm -f "$weights" "$weights.fp16"
 }
 
 # 1 and 2 together: the three single runs (each in its own process if there are 4 or more, else one after
@@ -134,7 +139,15 @@ for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.json")):
         print(f"{record['seconds']:8.1f} s  {path.relative_to(sys.argv[1])}  on {record.get('hardware')}")
 PY
 cat "$work/logs/seconds.txt"
-tar -C "$work" -cf "$out/reference.tar" assets
+# the device tool brings back files of at most 16 MiB: the results without the weights in one tar, the
+# weights (about 10 files of 1-2 MB in fp16) in parts of 15 MiB (cat reference_weights.tar.part* | tar -x)
+tar -C "$work" -cf "$out/reference.tar" --exclude='*.pt' assets
+rm -f "$out"/reference_weights.tar.part*
+mapfile -t weights < <(cd "$work" && find assets -name '*.pt' | sort)
+if ((${#weights[@]})); then
+  tar -C "$work" -cf - "${weights[@]}" | split -b 15M -d - "$out/reference_weights.tar.part"
+fi
 tar -C "$work" -czf "$out/reference_logs.tar.gz" logs
-echo "$(tar -tf "$out/reference.tar" | grep -c '\.json$') JSON files and $(tar -tf "$out/reference.tar" \
-  | grep -c '\.pt$') weight files in $out/reference.tar after $((SECONDS - started)) s"
+echo "$(tar -tf "$out/reference.tar" | grep -c '\.json$') JSON files in $out/reference.tar and ${#weights[@]} weight" \
+  "files in $(ls "$out"/reference_weights.tar.part* 2> /dev/null | wc -l) part(s) after $((SECONDS - started)) s"
+find "$out" -maxdepth 1 -type f -size +16M -printf "TOO LARGE to come back: %p (%s bytes)\n"

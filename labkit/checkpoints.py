@@ -22,7 +22,8 @@ from .errors import LabkitError
 from .options import Training
 from .results import write_atomically
 
-__all__ = ["BestModel", "CHECKPOINT_NAME", "Progress", "load_checkpoint", "save_checkpoint", "resume_from"]
+__all__ = ["BestModel", "CHECKPOINT_NAME", "Progress", "load_checkpoint", "save_checkpoint", "resume_from",
+           "compact_state"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 # settings a resumed run may change: how often it saves, and whether it compiles (the same arithmetic)
@@ -146,3 +147,18 @@ def resume_from(path, model, optimizer, scheduler, scaler, settings, device) -> 
                           "resume with the same settings, or use another output folder")
     _check_same_network(path, saved["model"], model)
     return _restore(saved, model, optimizer, scheduler, scaler)
+
+
+FP16_MAX = 65_504.0  # the largest finite float16
+
+
+def compact_state(state: dict) -> dict:
+    """A state dict for keeping trained weights in the repository: each float tensor in fp16 (half the
+    bytes; ``load_state_dict`` casts it back into the model's fp32 parameters), except a tensor with
+    values beyond fp16's range, which stays as it is; integer buffers (batch norm's counters) unchanged."""
+    def compact(tensor):
+        tensor = tensor.detach().cpu()
+        if not tensor.is_floating_point() or not torch.isfinite(tensor).all() or tensor.abs().max() > FP16_MAX:
+            return tensor
+        return tensor.half()
+    return {name: compact(tensor) for name, tensor in state.items()}

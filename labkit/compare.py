@@ -32,6 +32,7 @@ import torch
 from pydantic import Field, model_validator
 
 from .catalog import DATASETS
+from .checkpoints import compact_state
 from .data import load_data
 from .device import default_device
 from .errors import LabkitError
@@ -203,9 +204,9 @@ def compare_table(saved: SavedCompare | pd.DataFrame) -> pd.DataFrame:
 
 
 def _save_weights(model, folder, name: str, residual: bool) -> None:
-    """Seed 0's state dict as ``compare_<model>_<dataset>.pt`` (plain twin: ``..._plain.pt``), if under 5 MB."""
+    """Seed 0's state dict in fp16, ``compare_<model>_<dataset>.pt`` (plain twin: ``..._plain.pt``), if under 5 MB."""
     buffer = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    torch.save(compact_state(model.state_dict()), buffer)
     if buffer.tell() >= MAX_WEIGHTS_BYTES:
         print(f"labkit: weights of {name} ({buffer.tell():,} bytes) not kept: over {MAX_WEIGHTS_BYTES:,}", flush=True)
         return

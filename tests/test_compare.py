@@ -132,3 +132,36 @@ def test_the_readme_shows_the_study_beside_the_published_course_table(mnist_dir,
     assert "| mlp_mnist | plain | 2 | 4 |" in text and "| 0.974 |" in text and "| 0.982 |" in text
     assert "validation on 1,000 (mnist) images, test on 1,000 (mnist) images" in text and "(step 2)" in text
     sys.modules.pop("readme_tables", None)
+
+
+def test_kept_weights_are_fp16_half_the_bytes_and_predict_as_the_trained_network(mnist):
+    """Trained weights live in the repository (and travel to every GPU call): fp16 halves them."""
+    import io
+
+    import torch
+
+    import labkit as lk
+    from labkit.checkpoints import compact_state
+
+    torch.manual_seed(0)
+    model = lk.build_model("mlp", "mnist", depth=3, width=64, norm="batch")
+    lk.fit(model, mnist, epochs=1, progress=False)
+    full, half = io.BytesIO(), io.BytesIO()
+    torch.save(model.state_dict(), full)
+    state = compact_state(model.state_dict())
+    torch.save(state, half)
+    assert half.tell() < 0.6 * full.tell()
+    counters = [v for k, v in state.items() if k.endswith("num_batches_tracked")]  # batch norm's, integers
+    assert counters and all(v.dtype == torch.int64 for v in counters)
+    assert {v.dtype for k, v in state.items() if not k.endswith("num_batches_tracked")} == {torch.float16}
+    half.seek(0)
+    copy = lk.build_model("mlp", "mnist", depth=3, width=64, norm="batch")
+    copy.load_state_dict(torch.load(half, weights_only=True))
+    assert next(copy.parameters()).dtype == torch.float32  # cast back on load
+    images = mnist.sample("val", 256)[0]
+    model.eval(), copy.eval()
+    with torch.no_grad():
+        agree = (model(images).argmax(1) == copy(images).argmax(1)).float().mean()
+    assert agree >= 0.99
+    huge = compact_state({"w": torch.tensor([1e6, 1.0])})  # beyond fp16's range: kept as it was
+    assert huge["w"].dtype == torch.float32
