@@ -30,13 +30,17 @@ skip_list="attrs packaging psutil pygments python-dateutil six typing-extensions
   numpy pandas matplotlib seaborn tqdm tensorboard torch torchvision triton pillow filelock fsspec sympy networkx
   mpmath setuptools jedi parso debugpy widgetsnbextension jupyterlab-widgets"
 skip=" $(echo $skip_list) "
-grep -qx '/.whl/' "$repo/.git/info/exclude" 2>/dev/null || echo /.whl/ >> "$repo/.git/info/exclude"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-((${#sdists[@]})) && python3 -m pip wheel -q --no-deps -w "$scratch" "${sdists[@]}" 2>&1 | grep -v "is ignored" || true
+quiet() { grep -v "is ignored" || true; }  # this machine's pip warns about missing local mirrors
+if ((${#sdists[@]})); then
+  python3 -m pip wheel -q --no-deps -w "$scratch" "${sdists[@]}" 2>&1 | quiet
+  ((PIPESTATUS[0] == 0)) || { echo "pip wheel failed: ${sdists[*]}" >&2; exit 1; }
+fi
 ((${#wanted[@]})) && python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
-  --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d "$scratch" "${wanted[@]}" 2>&1 | grep -v "is ignored" || true
+  --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d "$scratch" "${wanted[@]}" 2>&1 | quiet
+((${#wanted[@]} == 0 || PIPESTATUS[0] == 0)) || { echo "pip download failed: ${wanted[*]}" >&2; exit 1; }
 mkdir -p "$repo/.whl"
 for wheel in "$scratch"/*.whl; do
   name=$(basename "$wheel" | cut -d- -f1 | tr '_A-Z' '-a-z')

@@ -156,9 +156,8 @@ def main(argv=None) -> int:
         rows[path.name] = row
         failed += row["error"] is not None
         print(f"  {row['seconds']:.1f} s" + (f"  FAILED: {row['error']}" if row["error"] else ""), flush=True)
-        out.parent.mkdir(parents=True, exist_ok=True)  # written after each notebook: an interrupted run keeps its times
-        out.write_text(json.dumps({"size": args.size, "notebooks": sorted(rows.values(), key=lambda r: r["notebook"])},
-                                  indent=2) + "\n")
+        # written after each notebook, whole or not at all: an interrupted run keeps its times
+        lk.save_json({"size": args.size, "notebooks": sorted(rows.values(), key=lambda r: r["notebook"])}, out)
     print(f"times in {out}; executed notebooks in {executed}")
     return 1 if failed else 3 if stopped else 0
 

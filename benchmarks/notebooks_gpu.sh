@@ -36,6 +36,7 @@ mkdir -p "$out" "$work/logs" "$work/executed"
 margin=$((seconds / 20 > 10 ? seconds / 20 : 10))  # for the merge, the tars and the kernels' shutdown
 deadline=$((SECONDS + seconds - margin))
 started=$SECONDS
+call=$(date +%s)  # names this call's logs: a second call on the same machine adds its own
 echo "notebooks_gpu.sh: size $size, $at_once at once, stops within $seconds s; work in $work"
 
 # the notebooks still to run, shared out into AT_ONCE lists, longest (at cpu size) first
@@ -61,20 +62,27 @@ for share in shares:
         print(" ".join(share))
 PY
 )
-((${#lists[@]})) || echo "every notebook is timed at $size size already"
+((${#lists[@]})) || echo "nothing to run: every notebook is timed at $size size already (or the listing failed above)"
 
 pids=()
 stop_at=$(($(date +%s) + deadline - SECONDS))  # the deadline as a Unix time: no cell runs past it
 for i in "${!lists[@]}"; do
   echo "worker $i: ${lists[$i]}"
   # shellcheck disable=SC2086  # the list is meant to split into notebook numbers
-  timeout --signal=KILL $((deadline - SECONDS + 30)) python3 "$repo/benchmarks/notebook_times.py" --size "$size" \
-    --only ${lists[$i]} --executed "$work/executed" --out "$work/logs/times_${started}_$i.json" \
-    --at-once "${#lists[@]}" --deadline "$stop_at" > "$work/logs/worker_${started}_$i.log" 2>&1 &
+  # a worker stops itself at the deadline; one that hangs gets Ctrl-C (its kernels shut down), then KILL
+  timeout --signal=INT --kill-after=$((margin / 4)) $((deadline - SECONDS + margin / 4)) \
+    python3 "$repo/benchmarks/notebook_times.py" --size "$size" --only ${lists[$i]} --executed "$work/executed" \
+    --out "$work/logs/times_${call}_$i.json" --at-once "${#lists[@]}" --deadline "$stop_at" \
+    > "$work/logs/worker_${call}_$i.log" 2>&1 &
   pids+=($!)
 done
-for pid in "${pids[@]}"; do wait "$pid"; done
-cat "$work"/logs/worker_"${started}"_*.log 2> /dev/null | grep -E "size \.\.\.|  [0-9.]+ s|deadline" || true
+status=0  # 1: a notebook failed; 3: one was stopped at the deadline (run again to go on); else the worker's own
+for pid in "${pids[@]}"; do
+  wait "$pid"
+  code=$?
+  ((code == 1 || status == 0)) && ((code != 0)) && status=$code
+done
+cat "$work"/logs/worker_"${call}"_*.log 2> /dev/null | grep -E "size \.\.\.|  [0-9.]+ s|deadline" || true
 
 # the workers' times merged into the committed file; the transcripts beside it
 python3 - "$repo" "$size" "$work" << 'PY'
@@ -100,3 +108,4 @@ tar -C "$work/stage" -cf "$out/notebooks_$size.tar" benchmarks
 tar -C "$work" -czf "$out/executed_$size.tar.gz" executed
 tar -C "$work" -czf "$out/logs_$size.tar.gz" logs
 echo "$(tar -tf "$out/notebooks_$size.tar" | grep -c '\.txt$') transcripts in $out/notebooks_$size.tar after $((SECONDS - started)) s"
+exit "$status"
