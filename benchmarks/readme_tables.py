@@ -49,13 +49,17 @@ def depth_section(family: str, title: str, command: str | None = None,
     runs = list(study.runs.values())
     first = runs[0]
     training, batch_size = first["settings"]["training"], first["settings"]["dataset"]["batch_size"]
-    wide = summary.pivot(index="depth", columns="residual", values="test_acc_mean")
-    low = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="min")
-    high = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="max")
-    seeds = summary.pivot(index="depth", columns="residual", values="seeds")
+    # a study cut off by a deadline may lack a twin at some depth: those cells read "–"
+    twins = [False, True]
+    wide = summary.pivot(index="depth", columns="residual", values="test_acc_mean").reindex(columns=twins)
+    low = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="min").reindex(
+        index=wide.index, columns=twins)
+    high = table.pivot_table(index="depth", columns="residual", values="test_acc", aggfunc="max").reindex(
+        index=wide.index, columns=twins)
+    seeds = summary.pivot(index="depth", columns="residual", values="seeds").reindex(columns=twins).fillna(0)
 
     def accuracy(residual):
-        return [f"{m:.4f} ({lo:.4f}–{hi:.4f})" if lo != hi else f"{m:.4f}"
+        return ["–" if pd.isna(m) else f"{m:.4f} ({lo:.4f}–{hi:.4f})" if lo != hi else f"{m:.4f}"
                 for m, lo, hi in zip(wide[residual], low[residual], high[residual])]
 
     rows = pd.DataFrame({
@@ -74,23 +78,29 @@ def depth_section(family: str, title: str, command: str | None = None,
             f"test accuracy on {first['test_images']:,} test images; "
             f"{training['epochs']} epochs, batch {batch_size}, {training['optimizer'].upper()} "
             f"{SCHEDULES.get(training.get('schedule', 'onecycle'), str(training.get('schedule')) + ', lr')} "
-            f"{training['lr']}, {first['images']['train']:,} training images; {first['hardware']}, "
+            f"{training['lr']}, {first['images']['train']:,} training images; "
+            f"{', '.join(sorted({r['hardware'] for r in runs}))}, "
             f"{hours:.2f} {'GPU-' if 'CPU' not in first['hardware'] else ''}process hours in all ({shared}). {note}"
             f"Command: `{command or f'benchmarks/depth_studies_gpu.sh OUT 8 {family}'}`. "
             f"Files: `assets/depth/{family}/`.\n\n"
             f"![accuracy against depth](assets/depth/{family}/figures/accuracy_vs_depth.png)\n")
 
 
+def has_runs(folder: Path) -> bool:
+    """A study folder with at least one finished run (study.json is written before the first run ends)."""
+    return any((folder / "runs").glob("*.json"))
+
+
 def compare_section() -> str:
     """The comparison study (plain vs residual twins over seeds) beside the published course table."""
     folder = ROOT / "assets" / "compare"
-    if not (folder / "study.json").exists():
+    if not has_runs(folder):
         return ""
     saved = lk.load_compare_study(folder)
     table = lk.beside_course(lk.compare_table(saved))
 
-    def spread(metric):
-        return [f"{m:.4f} ± {s:.4f} ({lo:.4f}–{hi:.4f})" for m, s, lo, hi in
+    def spread(metric):  # one seed has no spread: its accuracy alone
+        return [f"{m:.4f}" if pd.isna(s) else f"{m:.4f} ± {s:.4f} ({lo:.4f}–{hi:.4f})" for m, s, lo, hi in
                 zip(table[f"{metric}_mean"], table[f"{metric}_std"], table[f"{metric}_95_low"],
                     table[f"{metric}_95_high"])]
 
@@ -140,20 +150,21 @@ def ladder_section() -> str:
                                                  "seconds per epoch", "images per second", "val acc",
                                                  "share of limit"]]
         ladder = ladder.assign(**{"images per second": ladder["images per second"].round().astype(int)})
-        loop = result["fit against a hand-written loop"][0]
+        loop = (result.get("fit against a hand-written loop") or [{}])[0]  # absent if the run was cut off there
         parts.append(
             f"### Training fast, step by step ({result['hardware']}, torch {result['torch']})\n\n"
             f"{markdown(ladder)}\n\n"
-            f"ResNet-18 ({loop['model'].split(' ', 1)[1].strip('()')}) on CIFAR-10, {result['size']} size; "
+            f"ResNet-18 ({loop.get('model', 'resnet18 (the run size width)').split(' ', 1)[1].strip('()')}) on "
+            f"CIFAR-10, {result['size']} size; "
             "seconds per "
             "epoch after a first, untimed epoch, validation included; `val acc` on 1,000 validation images "
             "(after so few epochs it says only whether a lever hurt learning); `share of limit` = images/s x "
             "training FLOPs per image / the FLOP/s of a large matrix product measured in the same run (the "
             "fastest of 5; on a shared 2-core CPU that figure varied by up to 1.7x between runs, so a share "
             "near 1 there means the convolutions ran about as efficiently as the matrix product). "
-            "labkit's `fit` against a "
-            f"hand-written loop of the same training: {loop['labkit fit, s per epoch']:.2f} s against "
-            f"{loop['hand-written loop, s per epoch']:.2f} s per epoch ({loop['fit / hand-written']:.2f}x). "
+            + (f"labkit's `fit` against a hand-written loop of the same training: "
+               f"{loop['labkit fit, s per epoch']:.2f} s against {loop['hand-written loop, s per epoch']:.2f} s per "
+               f"epoch ({loop['fit / hand-written']:.2f}x). " if "fit / hand-written" in loop else "") +
             f"Command: `{result['command']}` (`LABKIT_SIZE={result['size']}`); "
             f"files: `{path.parent.relative_to(ROOT)}/`.\n" + time_to_94(result))
     return "\n".join(parts)
@@ -268,8 +279,8 @@ def section() -> str:
         depth_section("resnet", "Depth study: plain-n vs ResNet-n on CIFAR-10 (He et al. 2016, Fig. 6)"), "",
         *([depth_section("mlp_batchnorm", "Depth study: MLP with batch norm on MNIST, plain vs residual",
                          REFERENCE_COMMAND, "its step 3; processes shared the GPU with the script's other runs"),
-           ""] if (ROOT / "assets" / "depth" / "mlp_batchnorm" / "study.json").exists() else []),
-        *([compare_section(), ""] if (ROOT / "assets" / "compare" / "study.json").exists() else []),
+           ""] if has_runs(ROOT / "assets" / "depth" / "mlp_batchnorm") else []),
+        *([compare_section(), ""] if has_runs(ROOT / "assets" / "compare") else []),
         reference_runs_section(), "", mlp_recipe_section(), "", mnist_section(), "", speed_section(), "",
         ladder_section(),
         *(["", times] if times else []), END,
