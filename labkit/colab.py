@@ -3,10 +3,11 @@
 A notebook opened on Colab finds neither labkit nor the data.  Its first code cell, when it finds
 itself on Colab (the runtime sets ``COLAB_RELEASE_TAG``) and only there:
 
-1. clones the course repository into ``/content/labkit`` (once per runtime: a second notebook, or the
-   same one after a restart, finds it there);
-2. installs labkit from that clone with pip, which adds only what Colab lacks (torch and torchvision
-   are already there; JupyterLab is an extra that Colab does not need);
+1. clones the course repository into ``/content/labkit`` (once per runtime: the notebook run again,
+   or after "Restart session", finds it there; each notebook opened from GitHub gets a runtime, and so
+   a clone, of its own);
+2. installs labkit from that clone with pip unless it can be imported already, which adds only what
+   Colab lacks (torch and torchvision are there; JupyterLab is an extra that Colab does not need);
 3. points ``LABKIT_ASSETS`` at the clone's reference results.
 
 The datasets are then downloaded by torchvision on first use, as on any machine with a network.
@@ -47,16 +48,28 @@ def on_colab(environ=None) -> bool:
 
 
 def setup_source(repository: str = REPOSITORY, branch: str = BRANCH, clone: str = CLONE) -> str:
-    """The first code cell of every notebook: on Colab, clone the course and install labkit from it."""
+    """The first code cell of every notebook: on Colab, clone the course and install labkit from it.
+
+    Safe to run again: a clone is renamed into place only when complete, and labkit is installed
+    whenever it cannot be imported (a failed or interrupted install is simply retried).
+    """
     return "\n".join([
         "# On Google Colab only: fetch the course and install labkit from it (once per runtime).",
         "# Anywhere else this cell does nothing.",
-        "import importlib, os, subprocess, sys",
+        "import importlib.util, os, shutil, subprocess, sys",
         f'if "{COLAB_VARIABLE}" in os.environ:',
+        "    def colab_run(*command):  # on failure, git's or pip's own message rather than an exit status",
+        '        no_prompt = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a missing repository fails, never asks',
+        "        done = subprocess.run(command, capture_output=True, text=True, env=no_prompt)",
+        "        if done.returncode:",
+        '            raise SystemExit(f"{command[0]} failed:\\n{done.stderr[-3000:]}")',
         f'    if not os.path.isdir("{clone}"):',
-        f'        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", "{branch}",',
-        f'                        "{repository}", "{clone}"], check=True)',
-        f'        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "{clone}"], check=True)',
+        f'        shutil.rmtree("{clone}.partial", ignore_errors=True)',
+        f'        colab_run("git", "clone", "--quiet", "--depth", "1", "--branch", "{branch}",',
+        f'                  "{repository}", "{clone}.partial")',
+        f'        os.rename("{clone}.partial", "{clone}")',
+        '    if importlib.util.find_spec("labkit") is None:',
+        f'        colab_run(sys.executable, "-m", "pip", "install", "--quiet", "{clone}")',
         "        importlib.invalidate_caches()",
         f'    os.environ.setdefault("LABKIT_ASSETS", "{clone}/assets")',
         f'    print("labkit from {repository}; the datasets download on first use")',

@@ -26,45 +26,75 @@ def _unset(monkeypatch, name):
 
 @pytest.fixture
 def commands(monkeypatch):
-    """Run the setup cell with subprocess.run recorded instead of run; returns (run_cell, calls)."""
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append((command, kwargs)))
+    """Run the setup cell with subprocess.run recorded instead of run: returns (run_cell, calls, renames)."""
+    import importlib.util
+    import types
+
+    calls, renames, failing = [], [], {}
+
+    def fake_run(command, **kwargs):
+        calls.append((list(command), kwargs))
+        return types.SimpleNamespace(returncode=failing.get(command[0], 0), stderr="fatal: repository not found")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(os, "rename", lambda a, b: renames.append((a, b)))
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)
     _unset(monkeypatch, "LABKIT_ASSETS")
 
-    def run_cell(source=None, *, clone_exists=False):
-        real_isdir = os.path.isdir
+    def run_cell(source=None, *, clone_exists=False, installed=False, fail=None):
+        real_isdir, real_find = os.path.isdir, importlib.util.find_spec
+        failing.clear()
+        failing.update({fail: 128} if fail else {})
         monkeypatch.setattr(os.path, "isdir", lambda p: clone_exists if p == colab.CLONE else real_isdir(p))
-        exec(compile(source or colab.setup_source(), "<colab cell>", "exec"), {})
-        monkeypatch.setattr(os.path, "isdir", real_isdir)
-    return run_cell, calls
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: (real_find(name, *a) if installed else None) if name == "labkit"
+                            else real_find(name, *a))
+        try:
+            exec(compile(source or colab.setup_source(), "<colab cell>", "exec"), {})
+        finally:
+            monkeypatch.setattr(os.path, "isdir", real_isdir)
+            monkeypatch.setattr(importlib.util, "find_spec", real_find)
+    return run_cell, calls, renames
 
 
 def test_off_colab_the_cell_does_nothing(commands, monkeypatch):
     _unset(monkeypatch, colab.COLAB_VARIABLE)
-    run_cell, calls = commands
+    run_cell, calls, renames = commands
     run_cell()
-    assert calls == [] and "LABKIT_ASSETS" not in os.environ
+    assert calls == [] and renames == [] and "LABKIT_ASSETS" not in os.environ
 
 
 def test_on_colab_the_cell_clones_the_course_and_installs_labkit_from_it(commands, monkeypatch, capsys):
     monkeypatch.setenv(colab.COLAB_VARIABLE, "release-colab_20261201-060000_RC00")
-    run_cell, calls = commands
+    run_cell, calls, renames = commands
     run_cell()
     assert [command for command, _ in calls] == [
-        ["git", "clone", "--quiet", "--depth", "1", "--branch", colab.BRANCH, colab.REPOSITORY, colab.CLONE],
+        ["git", "clone", "--quiet", "--depth", "1", "--branch", colab.BRANCH, colab.REPOSITORY,
+         f"{colab.CLONE}.partial"],
         [sys.executable, "-m", "pip", "install", "--quiet", colab.CLONE],
     ]
-    assert all(kwargs == {"check": True} for _, kwargs in calls)  # a failed clone or install stops the cell
-    assert os.environ["LABKIT_ASSETS"] == f"{colab.CLONE}/assets" and os.environ["LABKIT_ASSETS"] != ""
+    assert renames == [(f"{colab.CLONE}.partial", colab.CLONE)]  # a clone is in place only when complete
+    assert all(kwargs["env"]["GIT_TERMINAL_PROMPT"] == "0" and kwargs["capture_output"] for _, kwargs in calls)
+    assert os.environ["LABKIT_ASSETS"] == f"{colab.CLONE}/assets"
     assert lk.references.ASSETS_VARIABLE == "LABKIT_ASSETS"
     assert colab.REPOSITORY in capsys.readouterr().out
 
 
-def test_on_colab_a_second_notebook_reuses_the_clone(commands, monkeypatch):
+def test_on_colab_the_cell_run_again_reuses_the_clone_and_retries_a_failed_install(commands, monkeypatch):
     monkeypatch.setenv(colab.COLAB_VARIABLE, "1")
-    run_cell, calls = commands
-    run_cell(clone_exists=True)
+    run_cell, calls, renames = commands
+    run_cell(clone_exists=True, installed=True)
     assert calls == [] and os.environ["LABKIT_ASSETS"] == f"{colab.CLONE}/assets"
+    run_cell(clone_exists=True, installed=False)  # the clone is there, the last install did not finish
+    assert [command[3] for command, _ in calls] == ["install"]
+
+
+def test_a_failed_clone_stops_the_cell_with_gits_own_message(commands, monkeypatch):
+    monkeypatch.setenv(colab.COLAB_VARIABLE, "1")
+    run_cell, calls, renames = commands
+    with pytest.raises(SystemExit, match="git failed:\nfatal: repository not found"):
+        run_cell(fail="git")
+    assert renames == [] and "LABKIT_ASSETS" not in os.environ
 
 
 def _branch():
@@ -83,12 +113,9 @@ def test_the_clone_the_cell_makes_holds_the_package_and_the_reference_results(tm
     _unset(monkeypatch, "LABKIT_ASSETS")
     clone = tmp_path / "labkit"
     source = colab.setup_source(repository=ROOT.as_uri(), branch=branch, clone=str(clone))
-    real_run, pip = subprocess.run, []
-    monkeypatch.setattr(subprocess, "run", lambda command, **kw: pip.append(command) if "pip" in command
-                        else real_run(command, **kw))
-    exec(compile(source, "<colab cell>", "exec"), {})
-    assert pip == [[sys.executable, "-m", "pip", "install", "--quiet", str(clone)]]
+    exec(compile(source, "<colab cell>", "exec"), {})  # labkit is importable here: only the clone runs
     assert (clone / "pyproject.toml").is_file() and (clone / "labkit" / "__init__.py").is_file()
+    assert not (tmp_path / "labkit.partial").exists()
     assert lk.assets_dir() == (clone / "assets").resolve()
     assert (lk.assets_dir() / "runs").is_dir()
 
