@@ -259,10 +259,10 @@ def notebook_times_section() -> str:
         gpu = gpu.rename(columns={"seconds": "gpu seconds", "at_once": "at once"})
         if "at once" not in gpu:
             gpu["at once"] = 1
-        shown = shown.drop(columns="date").merge(gpu[["notebook", "gpu seconds", "at once", "gpu result"]],
-                                                 on="notebook", how="outer")
-        shared = int(gpu["at once"].max())
-        title = "### Notebooks at `cpu` and at `gpu` size, wall seconds each"
+        shown = shown.drop(columns="date").rename(columns={"result": "cpu result"}).merge(
+            gpu[["notebook", "gpu seconds", "at once", "gpu result"]], on="notebook", how="outer")
+        shared = int(gpu["at once"].fillna(1).max())
+        title = "### Notebooks at `cpu` size (one at a time, nothing else running) and at `gpu` size, wall seconds"
         text += (f" At `gpu` size: {gpu['gpu seconds'].sum() / 60:.1f} notebook-minutes on {_machines(gpu)}, up to "
                  f"{shared} notebooks sharing the GPU at once (each time is then an upper bound of the notebook "
                  "alone); command: `benchmarks/notebooks_gpu.sh OUT SECONDS AT_ONCE`; what each printed: "

@@ -73,7 +73,7 @@ def test_the_readme_table_puts_gpu_times_beside_the_cpu_ones(monkeypatch, tmp_pa
         (results / f"notebook_times_{size}.json").write_text(json.dumps({"size": size, "notebooks": rows}))
     monkeypatch.setattr(readme_tables, "ROOT", tmp_path)
     section = readme_tables.notebook_times_section()
-    assert "| notebook | cpu seconds | result | gpu seconds | at once | gpu result |" in section
+    assert "| notebook | cpu seconds | cpu result | gpu seconds | at once | gpu result |" in section
     assert "| 02_cnn.ipynb | 80 | ran without an error | 30 | 3 | ran without an error |" in section
     assert "0.6 notebook-minutes on NVIDIA H200, torch 2.11, up to 3 notebooks sharing the GPU" in section
     (results / "notebook_times_gpu.json").unlink()
