@@ -121,10 +121,6 @@ def _with_setup(notebook: dict, source: str) -> dict:
     return {**notebook, "cells": [*cells[:first_code], _cell(source), *cells[first_code:]]}
 
 
-def _dump(notebook: dict) -> str:
-    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
-
-
 def _readme_text(text: str, section: str) -> str:
     if START not in text or END not in text:
         raise ValueError(f"README.md has no {START} ... {END} markers")
@@ -134,8 +130,10 @@ def _readme_text(text: str, section: str) -> str:
 
 def _planned(repository: str, branch: str) -> dict:
     """Every file this module writes, with the text it should hold."""
+    from .results import notebook_text  # here, not at the top: labkit.device imports this module, without pandas
+
     source = setup_source(repository, branch)
-    planned = {p: _dump(_with_setup(json.loads(p.read_text(encoding="utf-8")), source)) for p in _notebooks()}
+    planned = {p: notebook_text(_with_setup(json.loads(p.read_text(encoding="utf-8")), source)) for p in _notebooks()}
     planned[README] = _readme_text(README.read_text(encoding="utf-8"), readme_section(repository, branch))
     return planned
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from .errors import LabkitError
 
-__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv", "check_out_dir", "write_atomically"]
+__all__ = ["plain_data", "save_json", "load_json", "save_csv", "load_csv", "check_out_dir", "write_atomically",
+           "notebook_text"]
 
 
 def plain_data(value):
@@ -44,6 +45,12 @@ def write_atomically(path, write) -> Path:
     write(temporary)
     os.replace(temporary, path)
     return path
+
+
+def notebook_text(notebook: dict) -> str:
+    """A notebook as the repository keeps it: JSON indented by 1, non-ASCII as is, a final newline (the
+    layout of every tool that rewrites notebooks here, so that a rewrite changes only what it means to)."""
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
 def save_json(data: dict, path) -> Path:

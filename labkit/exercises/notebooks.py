@@ -21,6 +21,8 @@ import json
 import re
 from pathlib import Path
 
+from ..results import notebook_text
+
 __all__ = ["read_solutions", "student_source", "with_exercises", "solution_notebook", "exercise_names", "sync",
            "write_solution_notebooks", "SOLUTIONS_DIR", "NOTEBOOKS_DIR"]
 
@@ -99,7 +101,7 @@ def exercise_names(path) -> list[str]:
 
 
 def _write(notebook: dict, path: Path) -> None:
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(notebook_text(notebook), encoding="utf-8")
 
 
 def sync(notebooks_dir=NOTEBOOKS_DIR) -> list[Path]:
@@ -109,7 +111,7 @@ def sync(notebooks_dir=NOTEBOOKS_DIR) -> list[Path]:
         path = Path(notebooks_dir) / f"{solutions.stem}.ipynb"
         before = path.read_text(encoding="utf-8")
         notebook = with_exercises(json.loads(before), read_solutions(solutions))
-        if json.dumps(notebook, indent=1, ensure_ascii=False) + "\n" != before:
+        if notebook_text(notebook) != before:
             _write(notebook, path)
             changed.append(path)
     return changed
