@@ -36,7 +36,7 @@ def test_airbench_and_labkit_recipe_rows_are_shown_beside_each_other(monkeypatch
     import readme_tables
 
     result = {
-        "airbench94": [{"trainer": "airbench94", "seed": s, "seconds": 3.0 + s, "result": 0.94 + s / 100}
+        "airbench94": [{"trainer": "airbench94", "seed": s, "seconds": 3.0 + s, "test acc": 0.94 + s / 100}
                        for s in range(2)],
         "labkit recipe": [{"trainer": "labkit ResNet-18, torch.compile", "seed": s, "epochs": 15, "seconds": 20.0,
                            "test acc": 0.93, "test images": 1000} for s in range(2)],
